@@ -1,0 +1,37 @@
+"""The one error hierarchy of ``ledger``: domain rule violations, integrity failures, conflicts.
+
+Each module may add subclasses here (append, keep them grouped by topic); messages state the
+expected and the actual value.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+
+class LedgerError(Exception):
+    """Base of every error raised by the ``ledger`` package."""
+
+
+class IntegrityError(LedgerError):
+    """A stored event failed a verification check on read (fail closed)."""
+
+    def __init__(self, stream: UUID | str, seq: int, check: str, detail: str) -> None:
+        self.stream = stream
+        self.seq = seq
+        self.check = check
+        self.detail = detail
+        super().__init__(f"event {stream}#{seq} failed check '{check}': {detail}")
+
+
+class ConcurrencyError(LedgerError):
+    """Another command changed the aggregate first; carries the current version."""
+
+    def __init__(self, aggregate_id: UUID, expected_version: int, current_version: int) -> None:
+        self.aggregate_id = aggregate_id
+        self.expected_version = expected_version
+        self.current_version = current_version
+        super().__init__(
+            f"aggregate {aggregate_id} changed concurrently: expected version "
+            f"{expected_version}, current version {current_version}"
+        )
