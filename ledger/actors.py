@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ledger.errors import InvalidActor
+
 
 class Role(StrEnum):
     """Roles a principal can act in."""
@@ -38,9 +40,9 @@ class Actor:
 
     def __post_init__(self) -> None:
         if not self.principal:
-            raise ValueError("actor principal must be a non-empty string, got ''")
+            raise InvalidActor("actor principal must be a non-empty string, got ''")
         if self.role is Role.OFFICER and not self.department:
-            raise ValueError("an officer must act for a department, got department=None")
+            raise InvalidActor("an officer must act for a department, got department=None")
 
     def as_dict(self) -> dict[str, str | None]:
         """Return the actor as plain data (the signed payload's ``actor`` map)."""

@@ -35,3 +35,7 @@ class ConcurrencyError(LedgerError):
             f"aggregate {aggregate_id} changed concurrently: expected version "
             f"{expected_version}, current version {current_version}"
         )
+
+
+class InvalidActor(LedgerError):
+    """An actor without the identity its role requires."""
