@@ -39,3 +39,36 @@ class ConcurrencyError(LedgerError):
 
 class InvalidActor(LedgerError):
     """An actor without the identity its role requires."""
+
+
+# --- working-day calendar ---------------------------------------------------------------------
+
+
+class CalendarError(LedgerError):
+    """Base of the working-day calendar's errors."""
+
+
+class CalendarYearUnknown(CalendarError):
+    """A computation reached a year for which no holiday notice is loaded."""
+
+    def __init__(self, year: int, known_years: tuple[int, ...]) -> None:
+        self.year = year
+        self.known_years = known_years
+        known = ", ".join(str(y) for y in known_years) or "none"
+        super().__init__(
+            f"no holiday notice loaded for {year}: expected one of the known years ({known}); "
+            f"add data/holidays/{year}.json once the State Council publishes it"
+        )
+
+
+class CalendarDataInvalid(CalendarError):
+    """A holiday data file (or mapping) breaks the calendar's data rules."""
+
+    def __init__(self, source: str, detail: str) -> None:
+        self.source = source
+        self.detail = detail
+        super().__init__(f"{source}: {detail}")
+
+
+class InvalidPeriod(CalendarError):
+    """A period, pause or deadline value that describes no valid span of working days."""
