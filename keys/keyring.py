@@ -11,6 +11,7 @@ import base64
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
@@ -113,7 +114,8 @@ class KeyRing:
             raise KeyManagementError("a key needs an owner, got an empty owner id")
         if valid_to is not None and valid_to <= valid_from:
             raise KeyManagementError(
-                f"valid_to {valid_to.isoformat()} must lie after valid_from {valid_from.isoformat()}"
+                f"valid_to {valid_to.isoformat()} must lie after "
+                f"valid_from {valid_from.isoformat()}"
             )
         load_public_key(public_key_der)  # refuse garbage before anything is written
         kid = kid_for(public_key_der)
@@ -238,7 +240,7 @@ class _BytesAsBase64(Transcoding):
         return base64.b64decode(data)
 
 
-class KeyRingApplication(Application):
+class KeyRingApplication(Application[UUID]):
     """A stand-alone event store for a key ring (the ledger hosts its own in its signed store)."""
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

@@ -42,9 +42,7 @@ class KeyRole:
     COURIER = "courier"
     LOG = "log"
     ISSUER = "issuer"
-    ALL: ClassVar[frozenset[str]] = frozenset(
-        {ROOT, DEPARTMENT_SEAL, INTAKE, COURIER, LOG, ISSUER}
-    )
+    ALL: ClassVar[frozenset[str]] = frozenset({ROOT, DEPARTMENT_SEAL, INTAKE, COURIER, LOG, ISSUER})
 
 
 @dataclass(frozen=True)
@@ -110,7 +108,11 @@ class KeyEntry:
             )
         end, why = self.end_of_validity()
         if end is not None and at >= end:
-            detail = f" ({self.revocation_reason})" if why == "revoked" and self.revocation_reason else ""
+            detail = (
+                f" ({self.revocation_reason})"
+                if why == "revoked" and self.revocation_reason
+                else ""
+            )
             return (
                 f"key {self.kid.hex()} {why} at {end.isoformat()}{detail}, "
                 f"signature made at {at.isoformat()}"

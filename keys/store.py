@@ -104,7 +104,9 @@ class FileKeyStore:
         """Create, encrypt and atomically write a new key; refuse to overwrite an existing one."""
         path = self._path(name)
         if path.exists():
-            raise KeyManagementError(f"key {name!r} already exists at {path}; refusing to overwrite")
+            raise KeyManagementError(
+                f"key {name!r} already exists at {path}; refusing to overwrite"
+            )
         private = Ed25519PrivateKey.generate()
         pem = private.private_bytes(
             Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(self._passphrase)

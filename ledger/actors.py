@@ -58,7 +58,7 @@ class Actor:
         """Rebuild an actor from ``as_dict`` output."""
         return cls(
             principal=str(data["principal"]),
-            role=Role(data["role"]),
+            role=Role(str(data["role"])),
             department=data.get("department"),
             on_behalf_of=data.get("on_behalf_of"),
         )
