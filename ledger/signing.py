@@ -83,6 +83,10 @@ class KeyDirectory(Protocol):
         """Return the registered entry for ``kid`` (raises a ``KeyManagementError`` if unknown)."""
         ...
 
+    def check_signer(self, identity: SigningIdentity, at: datetime) -> KeyEntry:
+        """Raise unless the key acting for ``identity`` is registered for it and valid at ``at``."""
+        ...
+
 
 class TopicRegistry:
     """Stable topics ``<aggregate prefix>.<EventName>`` for every nested aggregate event class."""
@@ -185,7 +189,24 @@ class SigningMapper(Mapper[UUID]):
             "prev": prev,
             "data": state,
         }
-        signer, kid = self._directory().signer_for(signing_identity(actor))
+        identity = signing_identity(actor)
+        directory = self._directory()
+        signer, kid = directory.signer_for(identity)
+        if identity.role == KeyRole.ROOT:
+            # The root key is the configured trust anchor (it signs its own registration).
+            if kid != self._root_kid:
+                raise SigningIdentityError(
+                    f"root actions must be signed by root key {self._root_kid.hex()}, "
+                    f"the store holds {kid.hex()}"
+                )
+        else:
+            # Fail closed on write too: a revoked, expired or foreign key never signs.
+            try:
+                directory.check_signer(identity, at)
+            except KeyManagementError as exc:
+                raise SigningIdentityError(
+                    f"cannot sign for {actor.get('principal')}: {exc}"
+                ) from None
         payload = self.transcoder.encode(envelope)
         return StoredEvent(
             originator_id=stream,
