@@ -72,3 +72,50 @@ class CalendarDataInvalid(CalendarError):
 
 class InvalidPeriod(CalendarError):
     """A period, pause or deadline value that describes no valid span of working days."""
+
+
+# --- Merkle log, checkpoints and signed notes ---------------------------------------------------
+
+
+class ProofInvalid(LedgerError):
+    """A Merkle inclusion or consistency proof that fails RFC 9162 §2.1.3.2 or §2.1.4.2."""
+
+
+class RootMismatch(ProofInvalid):
+    """A proof that is well formed but recomputes a root other than the expected one."""
+
+    def __init__(self, proof: str, which: str, expected: bytes, actual: bytes) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"{proof} proof: {which} mismatch: expected {expected.hex()}, calculated {actual.hex()}"
+        )
+
+
+class MerkleTreeError(LedgerError):
+    """A request a Merkle tree cannot serve: an index, size or node it lacks, or a bad leaf hash."""
+
+
+class CheckpointInvalid(LedgerError):
+    """Checkpoint text that breaks the C2SP tlog-checkpoint format."""
+
+
+class NoteInvalid(LedgerError):
+    """Base of the C2SP signed-note, verifier key and cosignature errors."""
+
+
+class NoteMalformed(NoteInvalid):
+    """A signed note, signature line or cosignature that breaks the C2SP format."""
+
+
+class NoteKeyInvalid(NoteInvalid):
+    """A verifier key (vkey) or signer that is malformed, inconsistent or of another algorithm."""
+
+
+class NoteSignatureInvalid(NoteInvalid):
+    """A signature from a known key that does not verify over the exact note text."""
+
+
+class NoteUnverified(NoteInvalid):
+    """A note that carries no signature from any of the verifier keys given."""
+
