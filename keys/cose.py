@@ -1,0 +1,274 @@
+"""COSE_Sign1: the message structure of RFC 9052 §4.2 and its Sig_structure of §4.4.
+
+Decoding is strict, signing puts ``{1: alg, 4: kid}`` in a canonically encoded protected header,
+and verification always runs over the exact protected bytes received, never a re-encoding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import cbor2
+
+from keys.algorithms import PublicKey, get_algorithm
+from keys.cbor import cbor_type_name, dumps_canonical, loads_strict
+from keys.errors import MalformedMessage
+from keys.signer import Signer
+
+ALG = 1  # RFC 9052 §3.1
+CRIT = 2  # RFC 9052 §3.1
+KID = 4  # RFC 9052 §3.1
+COSE_SIGN1_TAG = 18  # RFC 9052 §2
+SIGN1_CONTEXT = "Signature1"  # RFC 9052 §4.4
+SIGN1_ARRAY_LENGTH = 4
+
+Label: TypeAlias = int | str
+Headers: TypeAlias = dict[Label, Any]
+
+# Labels whose meaning we act on; a crit list naming anything else is refused (fail closed).
+_UNDERSTOOD_LABELS = frozenset({ALG, KID})
+
+
+def _is_int(value: object) -> bool:
+    # bool is an int in Python; a CBOR true is never a label or an algorithm.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_crit(value: object, bucket: str) -> None:
+    if bucket != "protected":
+        raise MalformedMessage(
+            "crit (label 2) must be in the protected header, found it unprotected"
+        )
+    if not isinstance(value, list | tuple) or not value:
+        raise MalformedMessage(
+            f"crit (label 2) must be a non-empty array of labels, got {cbor_type_name(value)}"
+        )
+    unknown = [
+        label
+        for label in value
+        if not (_is_int(label) or isinstance(label, str)) or label not in _UNDERSTOOD_LABELS
+    ]
+    if unknown:
+        raise MalformedMessage(
+            f"critical header parameters {unknown!r} are not understood; "
+            f"understood: {sorted(_UNDERSTOOD_LABELS)}"
+        )
+
+
+def _check_headers(headers: Mapping[Any, Any], bucket: str) -> None:
+    for label, value in headers.items():
+        if not (_is_int(label) or isinstance(label, str)):
+            raise MalformedMessage(
+                f"{bucket} header label must be an int or tstr, got {cbor_type_name(label)}"
+            )
+        if label == ALG and not (_is_int(value) or isinstance(value, str)):
+            raise MalformedMessage(
+                f"{bucket} header alg (label 1) must be an int or tstr, got {cbor_type_name(value)}"
+            )
+        if label == KID and not isinstance(value, bytes):
+            raise MalformedMessage(
+                f"{bucket} header kid (label 4) must be a bstr, got {cbor_type_name(value)}"
+            )
+        if label == CRIT:
+            _check_crit(value, bucket)
+
+
+def _check_bstr(value: object, what: str) -> bytes:
+    if not isinstance(value, bytes):
+        raise MalformedMessage(f"{what} must be a bstr, got {cbor_type_name(value)}")
+    return value
+
+
+@dataclass(frozen=True)
+class Sign1Message:
+    """A decoded COSE_Sign1 that keeps the exact protected header bytes it arrived with."""
+
+    protected_bytes: bytes
+    protected: Headers
+    unprotected: Headers
+    payload: bytes
+    signature: bytes
+    tagged: bool
+
+    def __post_init__(self) -> None:
+        _check_bstr(self.protected_bytes, "protected header")
+        _check_bstr(self.payload, "payload")
+        _check_bstr(self.signature, "signature")
+        _check_headers(self.protected, "protected")
+        _check_headers(self.unprotected, "unprotected")
+
+    @property
+    def alg(self) -> int | str:
+        """The algorithm id from the protected header (the only place it is authenticated)."""
+        value = self.protected.get(ALG)
+        if isinstance(value, int | str) and not isinstance(value, bool):
+            return value
+        where = "only in the unprotected header" if ALG in self.unprotected else "in neither header"
+        raise MalformedMessage(
+            f"expected alg (label 1) in the protected header, found it {where} "
+            "(RFC 9052 §3.1: alg must be authenticated)"
+        )
+
+    @property
+    def kid(self) -> bytes | None:
+        """The key id: the protected one wins, the unprotected one is the fallback."""
+        # RFC 9052 §3 forbids a label in both buckets, but issuers in the field send kid twice
+        # (EU DCC); the protected value is authenticated, so it is the one that counts.
+        for headers in (self.protected, self.unprotected):
+            value = headers.get(KID)
+            if isinstance(value, bytes):
+                return value
+        return None
+
+
+def _decode_protected(protected_bytes: bytes) -> Headers:
+    # RFC 9052 §3: an empty protected header is the zero-length bstr, meaning no parameters.
+    if not protected_bytes:
+        return {}
+    try:
+        decoded = loads_strict(protected_bytes)
+    except MalformedMessage as exc:
+        raise MalformedMessage(f"protected header: {exc}") from None
+    if not isinstance(decoded, Mapping):
+        raise MalformedMessage(f"protected header must encode a map, got {cbor_type_name(decoded)}")
+    return dict(decoded)
+
+
+def decode_sign1(message: bytes) -> Sign1Message:
+    """Decode a tagged (18) or untagged COSE_Sign1 strictly, keeping the exact protected bytes."""
+    # 1. Exactly one CBOR item, nothing after it.
+    item = loads_strict(message)
+    # 2. Tag 18 or no tag at all.
+    tagged = isinstance(item, cbor2.CBORTag)
+    if isinstance(item, cbor2.CBORTag):
+        if item.tag != COSE_SIGN1_TAG:
+            raise MalformedMessage(
+                f"expected COSE_Sign1 tag {COSE_SIGN1_TAG} or no tag, got tag {item.tag}"
+            )
+        item = item.value
+    # 3. [protected, unprotected, payload, signature]
+    if not isinstance(item, list | tuple) or len(item) != SIGN1_ARRAY_LENGTH:
+        raise MalformedMessage(
+            f"expected a COSE_Sign1 array of {SIGN1_ARRAY_LENGTH}, got {cbor_type_name(item)}"
+        )
+    raw_protected, raw_unprotected, raw_payload, raw_signature = item
+    # 4. Protected header: a bstr that holds a map.
+    protected_bytes = _check_bstr(raw_protected, "protected header")
+    protected = _decode_protected(protected_bytes)
+    # 5. Unprotected header: a map.
+    if not isinstance(raw_unprotected, Mapping):
+        raise MalformedMessage(
+            f"unprotected header must be a map, got {cbor_type_name(raw_unprotected)}"
+        )
+    # 6. Payload: an attached bstr.
+    if raw_payload is None:
+        raise MalformedMessage(
+            "payload is nil (detached content), which is not supported: "
+            "expected the payload as a bstr inside the message"
+        )
+    payload = _check_bstr(raw_payload, "payload")
+    # 7. Signature: a bstr (its length is the algorithm's to check).
+    signature = _check_bstr(raw_signature, "signature")
+    # 8. Header label and value types are checked by Sign1Message itself.
+    return Sign1Message(
+        protected_bytes=protected_bytes,
+        protected=protected,
+        unprotected=dict(raw_unprotected),
+        payload=payload,
+        signature=signature,
+        tagged=tagged,
+    )
+
+
+def sig_structure(protected_bytes: bytes, payload: bytes, external_aad: bytes = b"") -> bytes:
+    """Return the Sig_structure ``["Signature1", protected, external_aad, payload]`` bytes."""
+    _check_bstr(protected_bytes, "protected header")
+    _check_bstr(payload, "payload")
+    _check_bstr(external_aad, "external_aad")
+    return dumps_canonical([SIGN1_CONTEXT, protected_bytes, external_aad, payload])
+
+
+def encode_sign1(
+    protected_bytes: bytes,
+    unprotected: Mapping[Label, Any],
+    payload: bytes,
+    signature: bytes,
+    *,
+    tagged: bool = True,
+) -> bytes:
+    """Assemble COSE_Sign1 bytes from exact parts; the unprotected map keeps its given order."""
+    return _encode_sign1(
+        protected_bytes, unprotected, payload, signature, tagged=tagged, canonical=False
+    )
+
+
+def _encode_sign1(
+    protected_bytes: bytes,
+    unprotected: Mapping[Label, Any],
+    payload: bytes,
+    signature: bytes,
+    *,
+    tagged: bool,
+    canonical: bool,
+) -> bytes:
+    _check_bstr(protected_bytes, "protected header")
+    _check_bstr(payload, "payload")
+    _check_bstr(signature, "signature")
+    _check_headers(unprotected, "unprotected")
+    parts = [protected_bytes, dict(unprotected), payload, signature]
+    message = cbor2.CBORTag(COSE_SIGN1_TAG, parts) if tagged else parts
+    if canonical:
+        return dumps_canonical(message)
+    try:
+        return cbor2.dumps(message)
+    except (cbor2.CBORError, ValueError, TypeError) as exc:
+        raise MalformedMessage(f"cannot encode the unprotected header as CBOR: {exc}") from None
+
+
+def sign1(
+    payload: bytes,
+    signer: Signer,
+    *,
+    kid: bytes,
+    external_aad: bytes = b"",
+    unprotected: Mapping[Label, Any] | None = None,
+    tagged: bool = True,
+) -> bytes:
+    """Sign ``payload`` into a COSE_Sign1 with protected header ``{1: signer.alg, 4: kid}``."""
+    # 1. The signer's algorithm must be one we can also verify.
+    algorithm = get_algorithm(signer.alg)
+    _check_bstr(kid, "kid")
+    extra: Headers = dict(unprotected or {})
+    repeated = sorted(label for label in (ALG, KID) if label in extra)
+    if repeated:
+        raise MalformedMessage(
+            f"unprotected header must not carry labels {repeated}: "
+            "alg and kid go in the protected header"
+        )
+    # 2. Protected header, canonically encoded once; these exact bytes are signed and sent.
+    protected_bytes = dumps_canonical({ALG: algorithm.cose_id, KID: kid})
+    # 3. Sign the Sig_structure over those bytes.
+    signature = signer.sign(sig_structure(protected_bytes, payload, external_aad))
+    # 4. Our own messages are canonical throughout, the unprotected map included.
+    return _encode_sign1(protected_bytes, extra, payload, signature, tagged=tagged, canonical=True)
+
+
+def verify_decoded(
+    message: Sign1Message, public_key: PublicKey, *, external_aad: bytes = b""
+) -> None:
+    """Verify a decoded COSE_Sign1 over its exact protected bytes; raise if it does not verify."""
+    # 1. The algorithm comes from the protected header and must be registered.
+    algorithm = get_algorithm(message.alg)
+    # 2. Sig_structure over the exact bytes received.
+    to_be_signed = sig_structure(message.protected_bytes, message.payload, external_aad)
+    # 3. The algorithm checks key type, signature length and the signature itself.
+    algorithm.verify(public_key, to_be_signed, message.signature)
+
+
+def verify_sign1(message: bytes, public_key: PublicKey, *, external_aad: bytes = b"") -> bytes:
+    """Decode and verify a COSE_Sign1; return its payload or raise."""
+    decoded = decode_sign1(message)
+    verify_decoded(decoded, public_key, external_aad=external_aad)
+    return decoded.payload
