@@ -8,6 +8,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from licenses.check_characters import (
+    ALPHANUMERIC,
+    DIGITS,
+    USCC_ALPHABET,
+    mod11_2_check,
+    mod11_2_valid,
+    mod37_36_check,
+    mod37_36_valid,
+    org_code_check,
+    org_code_valid,
+    uscc_check,
+    uscc_valid,
+)
 from licenses.errors import (
     InvalidHolderId,
     InvalidIdentifier,
@@ -15,30 +28,19 @@ from licenses.errors import (
     LicenseError,
     mask_id,
 )
-from licenses.identifiers import (
-    ALPHANUMERIC,
-    DIGITS,
-    USCC_ALPHABET,
+from licenses.holder_ids import (
     USCC_CATEGORIES,
     CitizenId,
     HolderId,
-    LicenseId,
     make_citizen_id,
     make_uscc,
-    mod11_2_check,
-    mod11_2_valid,
-    mod37_36_check,
-    mod37_36_valid,
-    org_code_check,
-    org_code_valid,
     parse_citizen_id,
     parse_holder_id,
     parse_org_code,
     parse_uscc,
     upgrade_legacy_citizen_id,
-    uscc_check,
-    uscc_valid,
 )
+from licenses.identifiers import LicenseId
 
 # The worked example of GB 11643-1999 (a woman born 1949-12-31 in Beijing's Chaoyang district).
 GB11643_EXAMPLE = "11010519491231002X"

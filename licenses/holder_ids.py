@@ -1,0 +1,398 @@
+"""Holder ids: GB 11643 citizen ids, GB 32100 unified social credit codes, GB 11714 codes.
+
+Formats and the choices made where a standard was not at hand follow below.
+"""
+
+# Citizen id, GB 11643-1999: 6-digit region (first digit 1-9: GB/T 2260 provinces are 11-82 and
+# the 2023 permanent residence card for foreigners starts with 9), 8-digit birth date, 3-digit
+# sequence (odd: male, even: female), check by ISO 7064 MOD 11-2 (0-9 or X). The region is not
+# looked up in GB/T 2260: the list changes and ids outlive the codes they were issued under.
+# Legacy: first-generation 15-digit ids (region, YYMMDD in the 1900s, sequence; no check).
+#
+# Unified social credit code, GB 32100-2015: 18 chars of 0-9 A-H J-N P-R T-U W-Y. Registration
+# department (1), organisation category (1, from the department's published list), region (6
+# digits), organisation code (9, its last char a GB 11714 check), check char mod 31 with weights
+# 3**i mod 31. Legacy: a bare GB 11714 organisation code, "XXXXXXXX-X" or without the hyphen.
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from types import MappingProxyType
+from typing import Final, Literal
+
+from licenses.check_characters import (
+    ALPHANUMERIC,
+    DIGITS,
+    USCC_ALPHABET,
+    first_outside,
+    mod11_2_check,
+    org_code_check,
+    uscc_check,
+)
+from licenses.errors import InvalidHolderId, InvalidIdentifier, mask_id
+
+HolderKind = Literal["citizen", "enterprise"]
+Gender = Literal["male", "female"]
+
+# GB 32100 registration department -> its organisation categories, as published by the
+# departments after 2015 (1 编制, 2 外交, 3 司法行政, 4 文化, 5 民政, 6 旅游, 7 宗教, 8 工会,
+# 9 工商, A 军队编制, N 农业, Y 其他).
+USCC_CATEGORIES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "1": "1239",
+        "2": "19",
+        "3": "123459",
+        "4": "19",
+        "5": "1239",
+        "6": "129",
+        "7": "129",
+        "8": "19",
+        "9": "123",
+        "A": "19",
+        "N": "1239",
+        "Y": "1",
+    }
+)
+
+
+_CITIZEN: Final = "citizen id"
+_USCC: Final = "unified social credit code"
+_ORG_CODE: Final = "organisation code"
+
+
+# --- Citizen ids (GB 11643) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class CitizenId:
+    """A validated GB 11643 citizen id; ``legacy`` marks a first-generation 15-digit id."""
+
+    value: str
+    region: str
+    birth_date: date
+    sequence: str
+    legacy: bool = False
+
+    @property
+    def gender(self) -> Gender:
+        """The gender the sequence code encodes: odd for male, even for female."""
+        return "male" if int(self.sequence[-1]) % 2 else "female"
+
+    def __repr__(self) -> str:
+        return f"CitizenId({mask_id(self.value)!r}, legacy={self.legacy})"
+
+
+def _birth_date(text: str, year: str, month: str, day: str, positions: str) -> date:
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        # The digits themselves are personal data, so the message does not repeat them.
+        raise InvalidHolderId(
+            _CITIZEN, text, f"positions {positions}: expected a real calendar date, got none"
+        ) from None
+
+
+def parse_citizen_id(text: str, *, at: date | None = None, allow_legacy: bool = False) -> CitizenId:
+    """Validate a GB 11643 citizen id; refuse a birth date after ``at`` when ``at`` is given."""
+    if allow_legacy and len(text) == 15:
+        return _parse_legacy_citizen_id(text, at)
+    if len(text) != 18:
+        hint = " (15-digit first-generation ids need allow_legacy)" if len(text) == 15 else ""
+        raise InvalidHolderId(_CITIZEN, text, f"expected 18 characters, got {len(text)}{hint}")
+    normalised = text[:17] + text[17].upper() if text[17] == "x" else text
+    bad = first_outside(normalised[:17], DIGITS)
+    if bad is not None:
+        raise InvalidHolderId(
+            _CITIZEN, normalised, f"position {bad + 1}: expected a digit, got {normalised[bad]!r}"
+        )
+    if normalised[17] not in DIGITS + "X":
+        raise InvalidHolderId(
+            _CITIZEN, normalised, f"position 18: expected a digit or 'X', got {normalised[17]!r}"
+        )
+    region, birth, sequence = normalised[:6], normalised[6:14], normalised[14:17]
+    _check_region(normalised, region)
+    born = _birth_date(normalised, birth[:4], birth[4:6], birth[6:], "7-14")
+    _check_not_future(normalised, born, at)
+    expected = mod11_2_check(normalised[:17])
+    if normalised[17] != expected:
+        raise InvalidHolderId(
+            _CITIZEN, normalised, f"check character: expected {expected!r}, got {normalised[17]!r}"
+        )
+    return CitizenId(normalised, region, born, sequence)
+
+
+def _parse_legacy_citizen_id(text: str, at: date | None) -> CitizenId:
+    bad = first_outside(text, DIGITS)
+    if bad is not None:
+        raise InvalidHolderId(
+            _CITIZEN, text, f"position {bad + 1}: expected a digit, got {text[bad]!r}"
+        )
+    region, birth, sequence = text[:6], text[6:12], text[12:15]
+    _check_region(text, region)
+    # First-generation ids were issued from 1984 to 2013 to people born in the 1900s.
+    born = _birth_date(text, "19" + birth[:2], birth[2:4], birth[4:], "7-12")
+    _check_not_future(text, born, at)
+    return CitizenId(text, region, born, sequence, legacy=True)
+
+
+def _check_region(text: str, region: str) -> None:
+    if region[0] == "0":
+        raise InvalidHolderId(
+            _CITIZEN, text, "position 1: expected a region code starting 1-9, got '0'"
+        )
+
+
+def _check_not_future(text: str, born: date, at: date | None) -> None:
+    if at is not None and born > at:
+        raise InvalidHolderId(_CITIZEN, text, f"birth date: expected on or before {at}, got later")
+
+
+def upgrade_legacy_citizen_id(text: str) -> str:
+    """Return the 18-character form of a first-generation 15-digit citizen id."""
+    legacy = _parse_legacy_citizen_id(text, None)
+    body = legacy.region + legacy.birth_date.strftime("%Y%m%d") + legacy.sequence
+    return body + mod11_2_check(body)
+
+
+def make_citizen_id(region: str, birth: date, seq: int) -> str:
+    """Build a valid 18-character citizen id for tests and demos."""
+    if not 0 <= seq <= 999:
+        raise InvalidIdentifier(f"citizen id sequence: expected 0-999, got {seq}")
+    if len(region) != 6 or first_outside(region, DIGITS) is not None:
+        raise InvalidIdentifier(f"citizen id region: expected 6 digits, got {region!r}")
+    body = f"{region}{birth.year:04d}{birth.month:02d}{birth.day:02d}{seq:03d}"
+    code = body + mod11_2_check(body)
+    parse_citizen_id(code)
+    return code
+
+
+# --- Unified social credit codes (GB 32100) and organisation codes (GB 11714) ----------------
+
+
+@dataclass(frozen=True)
+class UnifiedSocialCreditCode:
+    """A validated GB 32100 unified social credit code and its parts."""
+
+    value: str
+
+    @property
+    def registration_department(self) -> str:
+        """Character 1: the department that registered the organisation."""
+        return self.value[0]
+
+    @property
+    def category(self) -> str:
+        """Character 2: the organisation category within that department."""
+        return self.value[1]
+
+    @property
+    def region(self) -> str:
+        """Characters 3-8: the registering authority's GB/T 2260 region code."""
+        return self.value[2:8]
+
+    @property
+    def org_code(self) -> str:
+        """Characters 9-17: the GB 11714 organisation code, its own check character included."""
+        return self.value[8:17]
+
+
+def parse_uscc(text: str) -> UnifiedSocialCreditCode:
+    """Validate a GB 32100 unified social credit code, including its embedded GB 11714 check."""
+    if len(text) != 18:
+        raise InvalidHolderId(_USCC, text, f"expected 18 characters, got {len(text)}")
+    bad = first_outside(text, USCC_ALPHABET)
+    if bad is not None:
+        raise InvalidHolderId(
+            _USCC,
+            text,
+            f"position {bad + 1}: expected one of 0-9 A-H J-N P-R T-U W-Y, got {text[bad]!r}",
+        )
+    department, category = text[0], text[1]
+    if department not in USCC_CATEGORIES:
+        raise InvalidHolderId(
+            _USCC,
+            text,
+            f"position 1: expected a registration department code "
+            f"(one of {''.join(USCC_CATEGORIES)}), got {department!r}",
+        )
+    if category not in USCC_CATEGORIES[department]:
+        raise InvalidHolderId(
+            _USCC,
+            text,
+            f"position 2: expected a category of department {department!r} "
+            f"(one of {USCC_CATEGORIES[department]}), got {category!r}",
+        )
+    bad = first_outside(text[:8], DIGITS, start=2)
+    if bad is not None:
+        raise InvalidHolderId(
+            _USCC, text, f"position {bad + 1}: expected a region digit, got {text[bad]!r}"
+        )
+    org_expected = org_code_check(text[8:16])
+    if text[16] != org_expected:
+        raise InvalidHolderId(
+            _USCC,
+            text,
+            f"organisation code check character (position 17): "
+            f"expected {org_expected!r}, got {text[16]!r}",
+        )
+    expected = uscc_check(text[:17])
+    if text[17] != expected:
+        raise InvalidHolderId(
+            _USCC, text, f"check character: expected {expected!r}, got {text[17]!r}"
+        )
+    return UnifiedSocialCreditCode(text)
+
+
+def parse_org_code(text: str) -> str:
+    """Validate a GB 11714 organisation code ("XXXXXXXX-X" or 9 chars); return it without hyphen."""
+    compact = text[:8] + text[9:] if len(text) == 10 and text[8] == "-" else text
+    if len(compact) != 9:
+        raise InvalidHolderId(
+            _ORG_CODE, text, f"expected 9 characters or 'XXXXXXXX-X', got {len(text)} characters"
+        )
+    bad = first_outside(compact[:8], ALPHANUMERIC)
+    if bad is not None:
+        raise InvalidHolderId(
+            _ORG_CODE, text, f"position {bad + 1}: expected 0-9 or A-Z, got {compact[bad]!r}"
+        )
+    expected = org_code_check(compact[:8])
+    if compact[8] != expected:
+        raise InvalidHolderId(
+            _ORG_CODE, text, f"check character: expected {expected!r}, got {compact[8]!r}"
+        )
+    return compact
+
+
+def make_uscc(reg_dept: str, category: str, region: str, org_code_body: str) -> str:
+    """Build a valid credit code from its parts and an 8-character organisation code body."""
+    if len(org_code_body) != 8 or first_outside(org_code_body, USCC_ALPHABET) is not None:
+        raise InvalidIdentifier(
+            f"organisation code body: expected 8 chars of {USCC_ALPHABET!r}, got {org_code_body!r}"
+        )
+    head = reg_dept + category + region + org_code_body + org_code_check(org_code_body)
+    if len(head) != 17:
+        raise InvalidIdentifier(
+            f"credit code parts: expected 1 + 1 + 6 + 8 characters, got {len(head) - 1} in all"
+        )
+    code = head + uscc_check(head)
+    parse_uscc(code)
+    return code
+
+
+# --- Holder ids ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class HolderId:
+    """A license holder: a citizen id or a credit code, normalised; ``legacy`` marks old forms."""
+
+    kind: HolderKind
+    value: str
+    legacy: bool = False
+
+    def __post_init__(self) -> None:
+        value, legacy = _validate_holder(self.value, self.kind, allow_legacy=True, at=None)
+        if value != self.value:
+            raise InvalidHolderId(
+                self.kind, self.value, "expected the normalised form (uppercase, no hyphen)"
+            )
+        if legacy != self.legacy:
+            raise InvalidHolderId(
+                self.kind, self.value, f"expected legacy={legacy}, got legacy={self.legacy}"
+            )
+
+    @property
+    def birth_date(self) -> date | None:
+        """A citizen's birth date; None for enterprises."""
+        if self.kind != "citizen":
+            return None
+        return parse_citizen_id(self.value, allow_legacy=True).birth_date
+
+    @property
+    def gender(self) -> Gender | None:
+        """A citizen's gender as the sequence code encodes it; None for enterprises."""
+        if self.kind != "citizen":
+            return None
+        return parse_citizen_id(self.value, allow_legacy=True).gender
+
+    def __repr__(self) -> str:
+        return f"HolderId({self.kind!r}, {mask_id(self.value)!r}, legacy={self.legacy})"
+
+
+def _validate_holder(
+    text: str, kind: HolderKind, *, allow_legacy: bool, at: date | None
+) -> tuple[str, bool]:
+    if kind == "citizen":
+        citizen = parse_citizen_id(text, at=at, allow_legacy=allow_legacy)
+        return citizen.value, citizen.legacy
+    if kind != "enterprise":
+        raise InvalidHolderId(
+            "holder id", text, f"expected kind 'citizen' or 'enterprise', got {kind!r}"
+        )
+    if allow_legacy and len(text) in (9, 10):
+        return parse_org_code(text), True
+    return parse_uscc(text).value, False
+
+
+def _shape_kinds(text: str) -> list[HolderKind]:
+    # Which kinds the text could be, judged by length and alphabet alone.
+    kinds: list[HolderKind] = []
+    digits_body = first_outside(text[:17], DIGITS) is None
+    if digits_body and (len(text) == 15 or (len(text) == 18 and text[17] in DIGITS + "Xx")):
+        kinds.append("citizen")
+    if len(text) == 18 and first_outside(text, USCC_ALPHABET) is None:
+        kinds.append("enterprise")
+    if len(text) in (9, 10) and first_outside(text.replace("-", ""), ALPHANUMERIC) is None:
+        kinds.append("enterprise")
+    return kinds
+
+
+def parse_holder_id(
+    text: str,
+    *,
+    kind: HolderKind | None = None,
+    allow_legacy: bool = True,
+    at: date | None = None,
+) -> HolderId:
+    """Validate a holder id, detecting its kind unless ``kind`` is given."""
+    if kind is not None:
+        value, legacy = _validate_holder(text, kind, allow_legacy=allow_legacy, at=at)
+        return HolderId(kind, value, legacy)
+    candidates = _shape_kinds(text)
+    if not candidates:
+        if len(text) not in (9, 10, 15, 18):
+            raise InvalidHolderId(
+                "holder id",
+                text,
+                f"expected 18 characters (15 or 9 for legacy forms), got {len(text)}",
+            )
+        # Report against the kind the text resembles more: letters suggest a credit code.
+        citizen_like = first_outside(text, DIGITS + "Xx") is None
+        candidates = ["citizen" if citizen_like else "enterprise"]
+    found: list[HolderId] = []
+    errors: list[InvalidHolderId] = []
+    for candidate in candidates:
+        try:
+            value, legacy = _validate_holder(text, candidate, allow_legacy=allow_legacy, at=at)
+        except InvalidHolderId as error:
+            errors.append(error)
+        else:
+            found.append(HolderId(candidate, value, legacy))
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise InvalidHolderId(
+            "holder id",
+            text,
+            "expected one kind, got a valid citizen id and a valid credit code; pass kind=",
+        )
+    if len(errors) == 1:
+        raise errors[0]
+    raise InvalidHolderId(
+        "holder id",
+        text,
+        "expected a citizen id or a credit code, got neither: "
+        + "; ".join(f"as {error.kind}, {error.detail}" for error in errors),
+    )
