@@ -6,9 +6,9 @@ an amendment is a new version with a later effective time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, fields
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
@@ -75,37 +75,28 @@ class SpecialStep(StrEnum):
     TESTING = "testing"
 
 
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise InvalidServiceItem(message)
+
+
 def _enum(kind: type[_E], value: object, what: str) -> _E:
-    try:
-        if not isinstance(value, str):
-            raise ValueError(value)
+    if isinstance(value, str) and value in kind._value2member_map_:
         return kind(value)
-    except ValueError:
-        raise InvalidServiceItem(
-            f"{what} must be one of {[m.value for m in kind]}, got {value!r}"
-        ) from None
+    raise InvalidServiceItem(f"{what} must be one of {[m.value for m in kind]}, got {value!r}")
 
 
-def _text(what: str, value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidServiceItem(f"{what} must be non-empty text, got {value!r}")
-
-
-def _texts(what: str, values: Iterable[object]) -> None:
+def _texts(what: str, *values: object) -> None:
     for value in values:
-        _text(what, value)
-
-
-def _flag(what: str, value: object) -> None:
-    if not isinstance(value, bool):
-        raise InvalidServiceItem(f"{what} must be a bool, got {value!r}")
+        _require(
+            isinstance(value, str) and bool(value.strip()),
+            f"{what} must be non-empty text, got {value!r}",
+        )
 
 
 def _days(what: str, value: object) -> int:
     if type(value) is not int or value < 0:
-        raise InvalidServiceItem(
-            f"{what} must be a whole number of working days >= 0, got {value!r}"
-        )
+        raise InvalidServiceItem(f"{what} must be whole working days >= 0, got {value!r}")
     return value
 
 
@@ -131,18 +122,17 @@ class Material:
     e_license_type: str | None = None
 
     def __post_init__(self) -> None:
-        _text("material code", self.code)
-        _text(f"name of material {self.code!r}", self.name)
+        _texts("material code and name", self.code, self.name)
         _enum(MaterialKind, self.kind, f"kind of material {self.code!r}")
-        _flag(f"tolerable of material {self.code!r}", self.tolerable)
-        _flag(f"original_check of material {self.code!r}", self.original_check)
-        if self.tolerable and self.kind is not MaterialKind.SECONDARY:
-            raise InvalidServiceItem(
-                f"only a secondary material may be tolerable, got tolerable "
-                f"{self.kind.value} material {self.code!r}"
-            )
+        flags = (self.tolerable, self.original_check)
+        _require(all(isinstance(f, bool) for f in flags), f"flags of {self.code!r} must be bools")
+        _require(
+            not self.tolerable or self.kind is MaterialKind.SECONDARY,
+            f"only a secondary material may be tolerable, got tolerable {self.kind} "
+            f"material {self.code!r}",
+        )
         if self.e_license_type is not None:
-            _text(f"e-license type of material {self.code!r}", self.e_license_type)
+            _texts(f"e-license type of material {self.code!r}", self.e_license_type)
 
     @property
     def is_main(self) -> bool:
@@ -151,28 +141,13 @@ class Material:
 
     def as_dict(self) -> dict[str, Any]:
         """Return the material as plain data."""
-        return {
-            "code": self.code,
-            "name": self.name,
-            "name_en": self.name_en,
-            "kind": self.kind.value,
-            "tolerable": self.tolerable,
-            "original_check": self.original_check,
-            "e_license_type": self.e_license_type,
-        }
+        return {**vars(self), "kind": self.kind.value}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Material:
         """Rebuild a material from ``as_dict`` output."""
-        return cls(
-            code=data["code"],
-            name=data["name"],
-            name_en=data.get("name_en", ""),
-            kind=_enum(MaterialKind, data["kind"], f"kind of material {data['code']!r}"),
-            tolerable=data.get("tolerable", False),
-            original_check=data.get("original_check", False),
-            e_license_type=data.get("e_license_type"),
-        )
+        kind = _enum(MaterialKind, data.get("kind"), f"kind of material {data.get('code')!r}")
+        return cls(**{**data, "kind": kind})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,11 +159,9 @@ class Fee:
     basis: str = ""
 
     def __post_init__(self) -> None:
-        _text("fee name", self.name)
-        if not isinstance(self.amount, Decimal) or not self.amount.is_finite() or self.amount < 0:
-            raise InvalidServiceItem(
-                f"fee {self.name!r} must be a Decimal >= 0, got {self.amount!r}"
-            )
+        _texts("fee name", self.name)
+        ok = isinstance(self.amount, Decimal) and self.amount.is_finite() and self.amount >= 0
+        _require(ok, f"fee {self.name!r} must be a Decimal >= 0, got {self.amount!r}")
 
     def as_dict(self) -> dict[str, Any]:
         """Return the fee as plain data (the amount as decimal text)."""
@@ -198,12 +171,13 @@ class Fee:
     def from_dict(cls, data: Mapping[str, Any]) -> Fee:
         """Rebuild a fee from ``as_dict`` output."""
         try:
-            amount = Decimal(str(data["amount"]))
+            return cls(**{**data, "amount": Decimal(str(data.get("amount")))})
         except InvalidOperation:
-            raise InvalidServiceItem(
-                f"fee amount must be decimal text, got {data['amount']!r}"
-            ) from None
-        return cls(name=data["name"], amount=amount, basis=data.get("basis", ""))
+            raise InvalidServiceItem(f"fee amount must be decimal text, got {data}") from None
+
+
+# Enum-valued fields of ItemTerms, stored in plain data as their values.
+_ENUM_FIELDS: dict[str, type[StrEnum]] = {}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,73 +207,73 @@ class ItemTerms:
 
     def __post_init__(self) -> None:
         code = self.implementation_code
-        _text("implementation code", code)
-        _text(f"basic code of {code}", self.basic_code)
-        _text(f"name of {code}", self.name)
-        _text(f"lead department of {code}", self.lead_department)
-        _texts(f"joint department of {code}", self.joint_departments)
-        _texts(f"condition of {code}", self.conditions)
-        if type(self.version) is not int or self.version < 1:
-            raise InvalidServiceItem(f"version of {code} must be an int >= 1, got {self.version!r}")
-        try:
-            require_utc(self.effective_from)
-        except InvalidTimestamp:
-            raise InvalidServiceItem(
-                f"effective_from of {code} must be an aware UTC datetime, "
-                f"got {self.effective_from!r}"
-            ) from None
-        _enum(ItemType, self.item_type, f"item type of {code}")
-        _enum(Handling, self.handling, f"handling of {code}")
-        _enum(ReformStatus, self.reform_status, f"reform status of {code}")
+        _texts("implementation code", code)
+        _texts(
+            f"basic code, name and lead department of {code}",
+            self.basic_code,
+            self.name,
+            self.lead_department,
+        )
+        _texts(
+            f"joint departments and conditions of {code}", *self.joint_departments, *self.conditions
+        )
+        _require(
+            type(self.version) is int and self.version >= 1,
+            f"version of {code} must be an int >= 1, got {self.version!r}",
+        )
+        at = self.effective_from
+        _require(
+            isinstance(at, datetime) and at.utcoffset() == timedelta(0),
+            f"effective_from of {code} must be an aware UTC datetime, got {at!r}",
+        )
+        for name, kind in _ENUM_FIELDS.items():
+            _enum(kind, getattr(self, name), f"{name} of {code}")
         for step in self.special_steps:
             _enum(SpecialStep, step, f"special step of {code}")
-        if not self.legal_basis:
-            raise InvalidServiceItem(
-                f"{code} must cite at least one legal basis (设定依据), got none"
-            )
-        _texts(f"legal basis of {code}", self.legal_basis)
+        _require(bool(self.legal_basis), f"{code} must cite a legal basis (设定依据), got none")
+        _texts(f"legal basis of {code}", *self.legal_basis)
+        kinds_ok = all(isinstance(m, Material) for m in self.materials) and all(
+            isinstance(f, Fee) for f in self.fees
+        )
+        _require(kinds_ok, f"materials and fees of {code} must be Material and Fee values")
         self._check_materials()
         self._check_departments()
         self._check_time_limits()
-        if not all(isinstance(f, Fee) for f in self.fees):
-            raise InvalidServiceItem(f"fees of {code} must be Fee values, got {self.fees!r}")
 
     def _check_materials(self) -> None:
-        if not all(isinstance(m, Material) for m in self.materials):
-            raise InvalidServiceItem(f"materials must be Material values, got {self.materials!r}")
         codes = [m.code for m in self.materials]
-        duplicates = sorted({c for c in codes if codes.count(c) > 1})
-        if duplicates:
-            raise InvalidServiceItem(f"material codes must be unique, got repeated {duplicates}")
-        if self.visit_target not in (0, 1):
-            raise InvalidServiceItem(f"visit target must be 0 or 1, got {self.visit_target!r}")
+        repeated = sorted({c for c in codes if codes.count(c) > 1})
+        _require(not repeated, f"material codes must be unique, got repeated {repeated}")
+        _require(
+            self.visit_target in (0, 1), f"visit target must be 0 or 1, got {self.visit_target!r}"
+        )
         checked = [m.code for m in self.materials if m.original_check]
-        if self.visit_target == 0 and checked:
-            raise InvalidServiceItem(
-                "a zero-visit item (不见面) may not need an on-site original check, "
-                f"got original_check on {checked}"
-            )
+        _require(
+            self.visit_target == 1 or not checked,
+            "a zero-visit item (不见面) may not need an on-site original check, "
+            f"got original_check on {checked}",
+        )
 
     def _check_departments(self) -> None:
         joint = list(self.joint_departments)
-        if self.lead_department in joint or len(set(joint)) != len(joint):
-            raise InvalidServiceItem(
-                f"joint departments must be distinct and exclude the lead "
-                f"{self.lead_department!r}, got {joint}"
-            )
+        _require(
+            self.lead_department not in joint and len(set(joint)) == len(joint),
+            "joint departments must be distinct and exclude the lead "
+            f"{self.lead_department!r}, got {joint}",
+        )
 
     def _check_time_limits(self) -> None:
         statutory = _days("statutory days", self.statutory_days)
         promised = _days("promised days", self.promised_days)
-        if promised > statutory:
-            raise InvalidServiceItem(
-                f"promised days must not exceed statutory days {statutory}, got {promised}"
-            )
-        if (self.handling is Handling.IMMEDIATE) != (promised == 0):
-            raise InvalidServiceItem(
-                f"an immediate item has 0 promised days and a commitment item more, got "
-                f"{self.handling.value} item with {promised}"
-            )
+        _require(
+            promised <= statutory,
+            f"promised days must not exceed statutory days {statutory}, got {promised}",
+        )
+        _require(
+            (self.handling is Handling.IMMEDIATE) == (promised == 0),
+            "an immediate item has 0 promised days and a commitment item more, got "
+            f"{self.handling} item with {promised}",
+        )
 
     @property
     def is_immediate(self) -> bool:
@@ -323,66 +297,41 @@ class ItemTerms:
 
     def as_dict(self) -> dict[str, Any]:
         """Return the terms as plain data (event-safe: lists, texts, an aware datetime)."""
-        return {
-            "implementation_code": self.implementation_code,
-            "basic_code": self.basic_code,
-            "version": self.version,
-            "effective_from": self.effective_from,
-            "name": self.name,
-            "name_en": self.name_en,
-            "item_type": self.item_type.value,
-            "lead_department": self.lead_department,
-            "joint_departments": list(self.joint_departments),
-            "legal_basis": list(self.legal_basis),
-            "conditions": list(self.conditions),
-            "materials": [m.as_dict() for m in self.materials],
-            "statutory_days": self.statutory_days,
-            "promised_days": self.promised_days,
-            "handling": self.handling.value,
-            "visit_target": self.visit_target,
-            "reform_status": self.reform_status.value,
-            "special_steps": [s.value for s in self.special_steps],
-            "fees": [f.as_dict() for f in self.fees],
-            "notes": self.notes,
-        }
+        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        data.update({name: data[name].value for name in _ENUM_FIELDS})
+        data.update({name: list(data[name]) for name in _TEXT_LISTS})
+        data["materials"] = [m.as_dict() for m in self.materials]
+        data["special_steps"] = [s.value for s in self.special_steps]
+        data["fees"] = [f.as_dict() for f in self.fees]
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ItemTerms:
         """Rebuild terms from ``as_dict`` output (``effective_from`` may be ISO 8601 text)."""
+        if not isinstance(data, Mapping):
+            raise InvalidServiceItem(f"terms must be a map, got {type(data).__name__}")
         code = data.get("implementation_code")
+        required = [f.name for f in fields(cls) if f.default is MISSING]
+        missing = [name for name in required if name not in data]
+        _require(not missing, f"terms of {code} lack the fields {missing}")
+        kw = dict(data)
+        if isinstance(kw["effective_from"], str):
+            kw["effective_from"] = datetime.fromisoformat(kw["effective_from"])
+        kw.update({n: _enum(k, kw[n], f"{n} of {code}") for n, k in _ENUM_FIELDS.items()})
+        kw.update({name: tuple(kw.get(name, ())) for name in _TEXT_LISTS})
+        kw["materials"] = tuple(Material.from_dict(m) for m in kw["materials"])
+        kw["special_steps"] = tuple(
+            _enum(SpecialStep, s, f"special step of {code}") for s in kw.get("special_steps", ())
+        )
+        kw["fees"] = tuple(Fee.from_dict(f) for f in kw.get("fees", ()))
         try:
-            effective = data["effective_from"]
-            if isinstance(effective, str):
-                effective = datetime.fromisoformat(effective)
-            return cls(
-                implementation_code=data["implementation_code"],
-                basic_code=data["basic_code"],
-                version=data["version"],
-                effective_from=effective,
-                name=data["name"],
-                name_en=data.get("name_en", ""),
-                item_type=_enum(ItemType, data["item_type"], f"item type of {code}"),
-                lead_department=data["lead_department"],
-                joint_departments=tuple(data.get("joint_departments", ())),
-                legal_basis=tuple(data["legal_basis"]),
-                conditions=tuple(data.get("conditions", ())),
-                materials=tuple(Material.from_dict(m) for m in data["materials"]),
-                statutory_days=data["statutory_days"],
-                promised_days=data["promised_days"],
-                handling=_enum(Handling, data["handling"], f"handling of {code}"),
-                visit_target=data["visit_target"],
-                reform_status=_enum(ReformStatus, data["reform_status"], f"reform of {code}"),
-                special_steps=tuple(
-                    _enum(SpecialStep, s, f"special step of {code}")
-                    for s in data.get("special_steps", ())
-                ),
-                fees=tuple(Fee.from_dict(f) for f in data.get("fees", ())),
-                notes=data.get("notes", ""),
-            )
-        except KeyError as exc:
-            raise InvalidServiceItem(f"terms of {code} lack the field {exc.args[0]!r}") from None
+            return cls(**kw)
         except (TypeError, ValueError) as exc:
             raise InvalidServiceItem(f"terms of {code} are malformed: {exc}") from None
+
+
+_ENUM_FIELDS.update(item_type=ItemType, handling=Handling, reform_status=ReformStatus)
+_TEXT_LISTS = ("joint_departments", "legal_basis", "conditions")
 
 
 class ServiceItem(LedgerAggregate):

@@ -1,4 +1,5 @@
-"""How a case refers to a material: a content-addressed document or an e-license held in the vault.
+"""How a case refers to its materials — a content-addressed document or an e-license in the
+vault — and which of an item's materials are present, missing or may be demanded (case rule 4).
 
 Events never carry document bytes; they carry the SHA-256, size and media type (DESIGN §3).
 """
@@ -6,11 +7,19 @@ Events never carry document bytes; they carry the SHA-256, size and media type (
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ledger.errors import InvalidCommand, InvalidDocument
+from ledger.errors import (
+    ELicenseMaterialDemanded,
+    ELicenseNotAccepted,
+    InvalidCommand,
+    InvalidDocument,
+)
+
+if TYPE_CHECKING:
+    from ledger.catalog import ItemTerms
 
 ALLOWED_MEDIA_TYPES: frozenset[str] = frozenset(
     {
@@ -104,3 +113,49 @@ def material_ref_from_dict(data: Mapping[str, Any]) -> MaterialRef:
     if kind == "e_license":
         return ELicenseRef.from_dict(data)
     raise InvalidCommand(f"material reference kind must be 'document' or 'e_license', got {kind!r}")
+
+
+def material_data(terms: ItemTerms, supplied: Mapping[str, object]) -> dict[str, dict[str, Any]]:
+    """Check supplied materials against the item and return them as event data by code."""
+    data: dict[str, dict[str, Any]] = {}
+    for code, ref in supplied.items():
+        material = terms.material(code)
+        if isinstance(ref, ELicenseRef):
+            if material.e_license_type is None:
+                raise ELicenseNotAccepted(
+                    f"material {code!r} accepts no e-license, expected a document, "
+                    f"got e-license {ref.license_id!r}"
+                )
+        elif not isinstance(ref, DocumentRef):
+            raise InvalidCommand(
+                f"material {code!r} must be a DocumentRef or ELicenseRef, got {type(ref).__name__}"
+            )
+        data[code] = ref.as_dict()
+    return data
+
+
+def missing_materials(terms: ItemTerms, held: Collection[str]) -> tuple[list[str], list[str]]:
+    """The item's main and secondary material codes not in ``held``, in catalog order."""
+    main = [m.code for m in terms.materials if m.is_main and m.code not in held]
+    secondary = [m.code for m in terms.materials if not m.is_main and m.code not in held]
+    return main, secondary
+
+
+def notice_items(
+    terms: ItemTerms, held: Mapping[str, Mapping[str, Any]], items: Mapping[str, str]
+) -> list[dict[str, str]]:
+    """Check a correction notice's material → reason map and return it as event data."""
+    if not items:
+        raise InvalidCommand("a correction notice must list at least one material, got none")
+    listed = []
+    for code, reason in items.items():
+        terms.material(code)
+        if held.get(code, {}).get("kind") == "e_license":
+            raise ELicenseMaterialDemanded(
+                f"material {code!r} is satisfied by e-license "
+                f"{held[code].get('license_id')!r}, expected it not to be demanded"
+            )
+        if not isinstance(reason, str) or not reason.strip():
+            raise InvalidCommand(f"reason for {code!r} must be non-empty text, got {reason!r}")
+        listed.append({"material": code, "reason": reason})
+    return listed

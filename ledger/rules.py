@@ -1,30 +1,35 @@
-"""Policy rules shared by the ledger's aggregates: command preconditions, local dates, materials,
-tolerance and reviews — pure functions, plus the aggregate base that stamps events with ``at``.
+"""Policy rules shared by the ledger's aggregates — command preconditions, local dates, receipt,
+tolerance, deadlines and reviews — as pure functions, plus the aggregates' common base.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Self
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, CanInitAggregate, CanMutateAggregate
 
 from ledger.actors import Actor, Channel, Role
-from ledger.documents import DocumentRef, ELicenseRef
+from ledger.documents import missing_materials
 from ledger.errors import (
     ActionNotPermitted,
     CommitmentDueAfterDeadline,
     DateInPast,
-    ELicenseMaterialDemanded,
-    ELicenseNotAccepted,
+    DepartmentNotRequired,
     InvalidCommand,
     InvalidDueDate,
     InvalidTimestamp,
+    LedgerError,
     MainMaterialMissing,
     MaterialNotTolerable,
+    MaterialsIncomplete,
     NothingToTolerate,
+    OpinionAlreadyGiven,
+    StepNotDeclared,
+    WrongDepartment,
 )
 
 if TYPE_CHECKING:
@@ -38,6 +43,8 @@ STAFF: frozenset[Role] = frozenset({Role.OFFICER})
 INTAKE: frozenset[Role] = frozenset({Role.APPLICANT, Role.OFFICER})
 CATALOG_EDITORS: frozenset[Role] = frozenset({Role.ADMIN, Role.OFFICER, Role.SYSTEM})
 
+_E = TypeVar("_E", bound=StrEnum)
+
 
 def require_utc(at: object) -> datetime:
     """Return ``at`` if it is a timezone-aware UTC datetime."""
@@ -49,6 +56,15 @@ def require_utc(at: object) -> datetime:
 def local_date(at: datetime) -> date:
     """The calendar day in China at ``at``."""
     return at.astimezone(CHINA_TIME).date()
+
+
+def parse_enum(
+    kind: type[_E], value: object, what: str, error: type[LedgerError] = InvalidCommand
+) -> _E:
+    """Return the member of ``kind`` whose value is ``value`` (members pass through)."""
+    if isinstance(value, str) and value in kind._value2member_map_:
+        return kind(value)
+    raise error(f"{what} must be one of {[m.value for m in kind]}, got {value!r}")
 
 
 def require_text(what: str, value: object) -> str:
@@ -109,7 +125,14 @@ def check_command(
 
 
 class LedgerAggregate(Aggregate):
-    """Base of the ledger's aggregates: every event's timestamp is its command's ``at``."""
+    """Base of the ledger's aggregates: every event carries ``at``, ``actor`` and ``channel``."""
+
+    class Event(Aggregate.Event):
+        """An event with the accountable party the signed envelope records."""
+
+        at: datetime
+        actor: Actor
+        channel: Channel
 
     @classmethod
     def _create(
@@ -147,30 +170,40 @@ class LedgerAggregate(Aggregate):
             )
 
 
-def material_data(terms: ItemTerms, supplied: Mapping[str, object]) -> dict[str, dict[str, Any]]:
-    """Check supplied materials against the item and return them as event data by code."""
-    data: dict[str, dict[str, Any]] = {}
-    for code, ref in supplied.items():
-        material = terms.material(code)
-        if isinstance(ref, ELicenseRef):
-            if material.e_license_type is None:
-                raise ELicenseNotAccepted(
-                    f"material {code!r} accepts no e-license, expected a document, "
-                    f"got e-license {ref.license_id!r}"
-                )
-        elif not isinstance(ref, DocumentRef):
-            raise InvalidCommand(
-                f"material {code!r} must be a DocumentRef or ELicenseRef, got {type(ref).__name__}"
-            )
-        data[code] = ref.as_dict()
-    return data
+def check_submission(
+    terms: ItemTerms,
+    *,
+    submission_id: str,
+    item_code: str,
+    applicant: str,
+    at: datetime,
+    channel: Channel,
+) -> None:
+    """Check a submission: ids given, the snapshot is of this item and in force, a valid route."""
+    require_text("submission id", submission_id)
+    require_text("applicant", applicant)
+    if terms.implementation_code != item_code:
+        raise InvalidCommand(
+            f"terms must be those of item {item_code}, got {terms.implementation_code}"
+        )
+    if terms.effective_from > at:
+        raise InvalidCommand(
+            f"terms version {terms.version} is in force from {terms.effective_from}, "
+            f"expected a version in force at {at}"
+        )
+    if channel not in (Channel.ONLINE, Channel.WINDOW):
+        raise InvalidCommand(f"a case is submitted online or at a window, got '{channel}'")
 
 
-def missing_materials(terms: ItemTerms, held: Collection[str]) -> tuple[list[str], list[str]]:
-    """The item's main and secondary material codes not in ``held``, in catalog order."""
-    main = [m.code for m in terms.materials if m.is_main and m.code not in held]
-    secondary = [m.code for m in terms.materials if not m.is_main and m.code not in held]
-    return main, secondary
+def check_receipt(
+    terms: ItemTerms, held: Collection[str], *, receipt_number: str, due: object, at: datetime
+) -> None:
+    """Check a plain receipt: a receipt number, every material present, a fitting due date."""
+    require_text("receipt number", receipt_number)
+    main, secondary = missing_materials(terms, held)
+    if main or secondary:
+        raise MaterialsIncomplete(main, secondary)
+    check_receipt_due(terms, due, at)
 
 
 def check_receipt_due(terms: ItemTerms, due: object, at: datetime) -> date:
@@ -211,24 +244,44 @@ def tolerated_materials(
     return secondary
 
 
-def notice_items(
-    terms: ItemTerms, held: Mapping[str, Mapping[str, Any]], items: Mapping[str, str]
-) -> list[dict[str, str]]:
-    """Check a correction notice's material → reason map and return it as event data."""
-    if not items:
-        raise InvalidCommand("a correction notice must list at least one material, got none")
-    listed = []
-    for code, reason in items.items():
-        terms.material(code)
-        if held.get(code, {}).get("kind") == "e_license":
-            raise ELicenseMaterialDemanded(
-                f"material {code!r} is satisfied by e-license "
-                f"{held[code].get('license_id')!r}, expected it not to be demanded"
-            )
-        listed.append({"material": code, "reason": require_text(f"reason for {code!r}", reason)})
-    return listed
-
-
 def missing_approvals(terms: ItemTerms, approvals: Mapping[str, bool]) -> list[str]:
     """Required departments without an approving opinion, lead first."""
     return [d for d in terms.required_departments if not approvals.get(d, False)]
+
+
+def check_later_due(due: object, current: date | None, at: datetime, *, strictly: bool) -> date:
+    """Return a new due date that is not in the past and not (``strictly``: nor equal) earlier."""
+    day = require_not_past("due date", due, at)
+    if current is not None and (day < current or (strictly and day == current)):
+        relation = "after" if strictly else "on or after"
+        raise InvalidDueDate(f"due date must be {relation} the current {current}, got {day}")
+    return day
+
+
+def check_step(terms: ItemTerms, step: StrEnum) -> None:
+    """Refuse a suspension for a special step the item does not declare."""
+    if step not in terms.special_steps:
+        raise StepNotDeclared(
+            f"item {terms.implementation_code} declares special steps "
+            f"{[s.value for s in terms.special_steps]}, got '{step}'"
+        )
+
+
+def check_opinion(
+    terms: ItemTerms, given: Collection[str], *, department: str, approve: object, actor: Actor
+) -> None:
+    """Check a review opinion: a required department, its own officer, its first opinion."""
+    required = list(terms.required_departments)
+    if department not in required:
+        raise DepartmentNotRequired(
+            f"opinions come from the required departments {required}, got {department!r}"
+        )
+    if actor.department != department:
+        raise WrongDepartment(
+            f"an opinion of {department!r} is given by its own officer, "
+            f"got an officer of {actor.department!r}"
+        )
+    if department in given:
+        raise OpinionAlreadyGiven(f"department {department!r} already gave its opinion")
+    if not isinstance(approve, bool):
+        raise InvalidCommand(f"approve must be a bool, got {approve!r}")

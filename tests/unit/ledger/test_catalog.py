@@ -178,7 +178,7 @@ def test_lead_department_listed_as_joint_reviewer_is_refused() -> None:
 
 
 def test_item_without_legal_basis_is_refused() -> None:
-    with pytest.raises(InvalidServiceItem, match="at least one legal basis"):
+    with pytest.raises(InvalidServiceItem, match=r"must cite a legal basis \(设定依据\), got none"):
         make_terms(legal_basis=())
 
 
@@ -194,14 +194,14 @@ def test_negative_fee_is_refused() -> None:
 
 def test_terms_data_with_an_unknown_item_type_is_refused() -> None:
     data = make_terms().as_dict() | {"item_type": "行政奖励"}
-    with pytest.raises(InvalidServiceItem, match="item type .* must be one of .* got '行政奖励'"):
+    with pytest.raises(InvalidServiceItem, match="item_type of .* got '行政奖励'"):
         ItemTerms.from_dict(data)
 
 
 def test_terms_data_missing_a_field_is_refused() -> None:
     data = make_terms().as_dict()
     del data["materials"]
-    with pytest.raises(InvalidServiceItem, match="lack the field 'materials'"):
+    with pytest.raises(InvalidServiceItem, match=r"lack the fields \['materials'\]"):
         ItemTerms.from_dict(data)
 
 
