@@ -27,7 +27,14 @@ from ledger.errors import (
     PromisedTimeIncreased,
     UnknownMaterial,
 )
-from ledger.rules import CATALOG_EDITORS, LedgerAggregate, check_command, require_text, require_utc
+from ledger.rules import (
+    CATALOG_EDITORS,
+    LedgerAggregate,
+    check_command,
+    parse_enum,
+    require_text,
+    require_utc,
+)
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseledger:catalog.item")
 _E = TypeVar("_E", bound=StrEnum)
@@ -81,9 +88,7 @@ def _require(ok: bool, message: str) -> None:
 
 
 def _enum(kind: type[_E], value: object, what: str) -> _E:
-    if isinstance(value, str) and value in kind._value2member_map_:
-        return kind(value)
-    raise InvalidServiceItem(f"{what} must be one of {[m.value for m in kind]}, got {value!r}")
+    return parse_enum(kind, value, what, InvalidServiceItem)
 
 
 def _texts(what: str, *values: object) -> None:
@@ -176,8 +181,13 @@ class Fee:
             raise InvalidServiceItem(f"fee amount must be decimal text, got {data}") from None
 
 
-# Enum-valued fields of ItemTerms, stored in plain data as their values.
-_ENUM_FIELDS: dict[str, type[StrEnum]] = {}
+# ItemTerms fields held in plain data as enum values, and as lists of texts.
+_ENUM_FIELDS: dict[str, type[StrEnum]] = {
+    "item_type": ItemType,
+    "handling": Handling,
+    "reform_status": ReformStatus,
+}
+_TEXT_LISTS = ("joint_departments", "legal_basis", "conditions")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -328,10 +338,6 @@ class ItemTerms:
             return cls(**kw)
         except (TypeError, ValueError) as exc:
             raise InvalidServiceItem(f"terms of {code} are malformed: {exc}") from None
-
-
-_ENUM_FIELDS.update(item_type=ItemType, handling=Handling, reform_status=ReformStatus)
-_TEXT_LISTS = ("joint_departments", "legal_basis", "conditions")
 
 
 class ServiceItem(LedgerAggregate):

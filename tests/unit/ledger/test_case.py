@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ledger.actors import Actor, Channel, Role
 from ledger.case import AdminLevel, Case, CaseStatus, HolderKind, SupplementVia, Visit
@@ -626,6 +628,27 @@ def test_joint_review_opinions_arrive_in_any_order() -> None:
         case.give_opinion(department=department, approve=True, at=at(1), **desk(department))
     assert set(case.opinions) == {"zjj", "zrzyghj", "xfjy", "rfb"}
     assert names(case)[-4:] == ["OpinionGiven"] * 4
+
+
+@given(
+    st.permutations(PERMIT.required_departments),
+    st.lists(st.booleans(), min_size=4, max_size=4),
+)
+def test_grant_succeeds_in_any_review_order_exactly_when_every_department_approves(
+    order: list[str], approvals: list[bool]
+) -> None:
+    case = received()
+    for department, approve in zip(order, approvals, strict=True):
+        reasons = [] if approve else ["不符合条件"]
+        case.give_opinion(
+            department=department, approve=approve, reasons=reasons, at=at(1), **desk(department)
+        )
+    if all(approvals):
+        case.decide(grant=True, legal_basis="《建筑法》第八条", at=at(2), **desk())
+        assert case.decision is not None and case.decision.grant
+    else:
+        with refused(case, ApprovalsMissing, "missing"):
+            case.decide(grant=True, legal_basis="《建筑法》第八条", at=at(2), **desk())
 
 
 def test_opinion_from_a_department_outside_the_required_set_is_refused() -> None:
