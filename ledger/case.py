@@ -872,9 +872,14 @@ class Case(LedgerAggregate):
         return tuple(self._visits)
 
     @property
+    def visit_target(self) -> int:
+        """The item's visit target: 0 (不见面) or 1."""
+        return self._terms.visit_target
+
+    @property
     def extra_visits(self) -> int:
         """Visits above the item's target (a finding for supervisors)."""
-        return max(0, len(self._visits) - self._terms.visit_target)
+        return max(0, len(self._visits) - self.visit_target)
 
     @property
     def rating(self) -> int | None:

@@ -944,7 +944,7 @@ def test_visits_above_the_target_are_extra_visits() -> None:
 
 def test_zero_visit_item_counts_any_visit_as_extra() -> None:
     case = submit(INDIVIDUAL, channel=Channel.WINDOW)
-    assert case.terms.visit_target == 0 and case.extra_visits == 1
+    assert case.visit_target == 0 and case.extra_visits == 1
 
 
 def test_visit_without_a_reason_is_refused() -> None:
