@@ -1,0 +1,130 @@
+"""The events' own database as read models see it: one transaction type, ``?`` placeholders on
+SQLite and PostgreSQL alike, per-dialect DDL, and the events table's notification ids.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory
+from eventsourcing.utils import Environment
+
+from projections.errors import ProjectionError
+
+
+class ViewCursor:
+    """A cursor inside one read-model transaction; SQL uses ``?`` placeholders on every database."""
+
+    __slots__ = ("_cursor", "_postgres", "database", "dialect")
+
+    def __init__(self, cursor: Any, database: Database) -> None:
+        self._cursor = cursor
+        self.database = database
+        self.dialect: str = database.dialect
+        self._postgres = database.dialect == "postgres"
+
+    def _sql(self, statement: str) -> str:
+        # psycopg takes %s where sqlite3 takes ?; our statements hold no other question marks.
+        return statement.replace("?", "%s") if self._postgres else statement
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement."""
+        self._cursor.execute(self._sql(statement), params)
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each parameter row."""
+        if rows:
+            self._cursor.executemany(self._sql(statement), rows)
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        """Return the next row as a tuple, or None."""
+        row = self._cursor.fetchone()
+        return None if row is None else tuple(row)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        """Return the remaining rows as tuples."""
+        return [tuple(row) for row in self._cursor.fetchall()]
+
+    @property
+    def rowcount(self) -> int:
+        """Rows changed by the last statement."""
+        return int(self._cursor.rowcount)
+
+
+class Database(ABC):
+    """The events' own database as read models use it: transactions, DDL, the events table."""
+
+    dialect: ClassVar[str]
+
+    def __init__(self, recorder: ApplicationRecorder) -> None:
+        self.recorder = recorder
+        self.source: str = recorder.events_table_name  # type: ignore[attr-defined]
+
+    @abstractmethod
+    def transaction(self, *, write: bool = True) -> AbstractContextManager[ViewCursor]:
+        """Open one transaction (committed on success when ``write``, else rolled back)."""
+
+    @abstractmethod
+    def ddl(self, name: str, **names: str) -> tuple[str, ...]:
+        """Return this dialect's CREATE statements for a named group of tables."""
+
+    @abstractmethod
+    def lock(self, cursor: ViewCursor, key: int) -> None:
+        """Serialise writers of one kind (e.g. checkpoint issuers) until the transaction ends."""
+
+    @property
+    @abstractmethod
+    def events_table(self) -> str:
+        """The events table, qualified as SQL needs it."""
+
+    @property
+    @abstractmethod
+    def id_column(self) -> str:
+        """The column holding each event's notification id."""
+
+    def count_after(self, cursor: ViewCursor, position: int, upto: int | None = None) -> int:
+        """Return how many events have a notification id above ``position`` (up to ``upto``)."""
+        statement = f"SELECT COUNT(*) FROM {self.events_table} WHERE {self.id_column} > ?"
+        params: list[int] = [position]
+        if upto is not None:
+            statement += f" AND {self.id_column} <= ?"
+            params.append(upto)
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    def id_after(self, cursor: ViewCursor, position: int, skip: int) -> int | None:
+        """Return the notification id ``skip`` events past the first one above ``position``."""
+        cursor.execute(
+            f"SELECT {self.id_column} FROM {self.events_table} WHERE {self.id_column} > ? "
+            f"ORDER BY {self.id_column} LIMIT 1 OFFSET ?",
+            (position, skip),
+        )
+        row = cursor.fetchone()
+        return None if row is None else int(row[0])
+
+
+def open_database(recorder: ApplicationRecorder) -> Database:
+    """Return the ``Database`` over an eventsourcing SQLite or PostgreSQL application recorder."""
+    module = type(recorder).__module__
+    if module == "eventsourcing.sqlite":
+        from projections.sqlite import SqliteDatabase
+
+        return SqliteDatabase(recorder)
+    if module == "eventsourcing.postgres":
+        from projections.postgres import PostgresDatabase
+
+        return PostgresDatabase(recorder)
+    raise ProjectionError(
+        f"read models need the events' SQL database: expected an eventsourcing.sqlite or "
+        f"eventsourcing.postgres recorder, got {type(recorder).__qualname__} from {module}"
+    )
+
+
+def open_recorder(env: Mapping[str, str], app_name: str) -> ApplicationRecorder:
+    """Open an application's recorder from its settings alone (for worker processes)."""
+    factory = InfrastructureFactory.construct(Environment(app_name, dict(env)))
+    return factory.application_recorder()
