@@ -28,7 +28,10 @@ Admin = dict[str, str | None]
 class EventStoreApp(Protocol):
     """The part of an eventsourcing ``Application`` the key ring needs."""
 
-    repository: Any
+    @property
+    def repository(self) -> Any:
+        """The application's repository of aggregates."""
+        ...
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         """Save the aggregates' pending events atomically."""

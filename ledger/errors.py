@@ -293,3 +293,22 @@ class CommitmentOpen(LedgerError):
 
 class AlreadyRated(LedgerError):
     """A second satisfaction rating of the same case."""
+
+
+# --- application service ---------------------------------------------------------------------
+
+
+class UnknownCase(LedgerError):
+    """No case with the given id."""
+
+
+class UnknownItem(LedgerError):
+    """No published service item with the given implementation code."""
+
+
+class DuplicateSubmission(LedgerError):
+    """A submission (or item) id that already exists."""
+
+
+class InvalidApplicant(LedgerError):
+    """An applicant id (citizen id or unified social credit code) that does not validate."""
