@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
     Transcoder,
 )
 
+from keys.registry import KeyEntry
 from ledger.errors import IntegrityError
 from ledger.signing import (
     KeyDirectory,
@@ -189,6 +190,10 @@ class SignedApplication(Application[UUID]):
         """Use the signed, chained event store."""
         assert isinstance(self.mapper, SigningMapper)
         return SignedEventStore(self.mapper, self.recorder)
+
+    def keyring_entry(self, kid: bytes) -> KeyEntry:
+        """Return the registered entry of a key id (for showing who signed)."""
+        return self._directory.entry(kid)
 
     @property
     def signed_events(self) -> SignedEventStore:

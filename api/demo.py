@@ -1,0 +1,151 @@
+"""``caseledger demo``: a realistic food-business-license case, told step by step.
+
+Online submission with an e-license in place of a paper copy, the one-time correction notice (a
+second one refused and recorded), tolerance acceptance on a commitment, one window visit for an
+original check, a site inspection that stops the clock, review, grant, issuance after the
+supplement, and delivery by courier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from ledger.actors import Actor, Channel, Role
+from ledger.application import CaseLedger
+from ledger.case import SupplementVia
+from ledger.catalog import SpecialStep
+from ledger.commands import Command
+from ledger.documents import DocumentRef, ELicenseRef
+from ledger.errors import CommitmentOpen, SecondNoticeRefused
+from licenses.holder_ids import make_uscc
+from licenses.identifiers import LicenseId
+
+FOOD_LICENSE = "11512000MB1578349K000112004000"
+MARKET_REGULATION_USCC = "11512000MB1578349K"
+
+
+def _doc(label: str) -> DocumentRef:
+    return DocumentRef(hashlib.sha256(label.encode()).hexdigest(), 40_960, "application/pdf")
+
+
+def play_demo(ledger: CaseLedger, *, start: datetime, out: Callable[[str], None]) -> UUID:
+    """Play the demo case from ``start`` and narrate it; returns the case id."""
+    clock = [start]
+
+    def at(minutes: int = 10, days: int = 0) -> datetime:
+        clock[0] += timedelta(minutes=minutes, days=days)
+        return clock[0]
+
+    company = make_uscc("9", "1", "512000", "MA6" + secrets.token_hex(3).upper()[:5])
+    applicant = Actor(f"user-{company}", Role.APPLICANT)
+    desk = Actor("officer-chen", Role.OFFICER, department="zwfwzx")
+    reviewer = Actor("officer-wu", Role.OFFICER, department="scjgj")
+    courier = Actor("ems", Role.COURIER)
+    business_licence = LicenseId(
+        MARKET_REGULATION_USCC + "001", MARKET_REGULATION_USCC, secrets.token_hex(5).upper(), 1
+    )
+
+    out(f"食品经营许可 — applicant {company}")
+    case_id = ledger.submit(
+        Command(at=at(), actor=applicant, channel=Channel.ONLINE),
+        submission_id=f"demo-{secrets.token_hex(8)}",
+        item_code=FOOD_LICENSE,
+        applicant_id=company,
+        materials={
+            "sqs": _doc("申请书"),
+            "yyzz": ELicenseRef(str(business_licence)),
+            "fddbr": _doc("法定代表人身份证明"),
+            "wtsh": _doc("委托书"),
+        },
+    )
+    out("  submitted online; 营业执照 given as an e-license number, not a paper copy")
+    window = Command(at=at(), actor=desk, channel=Channel.WINDOW)
+    ledger.notify_correction(
+        case_id,
+        window,
+        items={"sbbj": "缺少经营设备布局图"},
+        text="请一次性补正：经营设备布局和工艺流程图",
+    )
+    out("  one-time correction notice issued in writing")
+    try:
+        ledger.notify_correction(
+            case_id,
+            Command(at=at(), actor=desk, channel=Channel.WINDOW),
+            items={"glzd": "缺少管理制度"},
+            text="再次补正",
+        )
+    except SecondNoticeRefused as refused:
+        out(f"  second notice refused and recorded for supervisors: {refused}")
+    ledger.correct(
+        case_id,
+        Command(at=at(60), actor=applicant, channel=Channel.ONLINE),
+        materials={"sbbj": _doc("设备布局图")},
+    )
+    out("  correction supplied online")
+    due = ledger.accept_with_tolerance(
+        case_id,
+        Command(at=at(), actor=desk, channel=Channel.WINDOW),
+        commitment="申请人承诺5日内补交食品安全管理制度和从业人员健康证明",
+        commitment_due=(clock[0] + timedelta(days=5)).date(),
+    )
+    out(f"  accepted with tolerance on a commitment; promised deadline {due}")
+    ledger.record_visit(
+        case_id,
+        Command(at=at(), actor=desk, channel=Channel.WINDOW),
+        reason="核验法定代表人身份证原件",
+    )
+    out("  one window visit recorded: original ID check (the item's target is 1)")
+    ledger.suspend(
+        case_id,
+        Command(at=at(), actor=reviewer),
+        step=SpecialStep.SITE_INSPECTION,
+        reason="经营场所现场核查",
+    )
+    due = ledger.resume(case_id, Command(at=at(days=1), actor=reviewer))
+    out(f"  site inspection paused the clock; deadline now {due}")
+    ledger.give_opinion(case_id, Command(at=at(), actor=reviewer), approve=True)
+    ledger.decide(
+        case_id,
+        Command(at=at(), actor=reviewer),
+        grant=True,
+        legal_basis="《食品经营许可管理办法》第十五条",
+    )
+    out("  reviewed and granted")
+    try:
+        ledger.issue_license(case_id, Command(at=at(), actor=reviewer), license_ref="pending")
+    except CommitmentOpen as blocked:
+        out(f"  issuance blocked: {blocked}")
+    ledger.supplement(
+        case_id,
+        Command(at=at(), actor=applicant, channel=Channel.ONLINE),
+        materials={"glzd": _doc("管理制度"), "jkzm": _doc("健康证明")},
+        via=SupplementVia.EMAIL,
+    )
+    out("  committed materials supplemented by e-mail")
+    food_licence = LicenseId(
+        MARKET_REGULATION_USCC + "002", MARKET_REGULATION_USCC, secrets.token_hex(5).upper(), 1
+    )
+    ledger.issue_license(case_id, Command(at=at(), actor=reviewer), license_ref=str(food_licence))
+    out(f"  license issued: {food_licence}")
+    ledger.dispatch(
+        case_id,
+        Command(at=at(), actor=desk, channel=Channel.WINDOW),
+        courier="ems",
+        tracking_number="EA" + secrets.token_hex(4).upper() + "CN",
+    )
+    ledger.deliver(
+        case_id,
+        Command(at=at(days=1), actor=courier, channel=Channel.COURIER),
+        signed_by="申请人",
+        report={"status": "signed"},
+    )
+    out("  delivered by EMS (no visit)")
+    ledger.close_case(case_id, Command(at=at(), actor=desk))
+    ledger.rate(case_id, Command(at=at(), actor=applicant, channel=Channel.ONLINE), stars=5)
+    case = ledger.case(case_id)
+    out(f"  closed and rated; visits {len(case.visits)} (target {case.visit_target})")
+    return case_id

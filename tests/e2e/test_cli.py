@@ -1,0 +1,67 @@
+"""The command line on the embedded default: init is idempotent, demo tells a verified story,
+verify passes a clean store and names the first bad event of a tampered one."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from keys.store import PASSPHRASE_ENV
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CASELEDGER_DATA", str(tmp_path / "data"))
+    monkeypatch.delenv("CASELEDGER_DATABASE_URL", raising=False)
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    return tmp_path / "data"
+
+
+def test_init_twice_creates_keys_once_and_publishes_the_catalog_once(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init"]) == 0
+    first = capsys.readouterr().out
+    assert "catalog items published: 6" in first
+    assert (data_dir / "root.pub.der").exists() and (data_dir / "trust-list.cbor").exists()
+    assert main(["init"]) == 0
+    second = capsys.readouterr().out
+    assert "keys created: none (already present)" in second
+    assert "catalog items published: 0" in second
+
+
+def test_demo_prints_a_fully_verified_timeline_with_the_refused_second_notice(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "second notice refused and recorded" in out
+    assert "accepted with tolerance" in out
+    assert "issuance blocked" in out
+    assert "case.Delivered" in out and "courier ems" in out
+    rows = [line for line in out.splitlines() if "case." in line and "✓ verified" in line]
+    assert len(rows) == 15
+    assert "✗" not in out
+
+
+def test_verify_names_the_first_tampered_event_and_exits_non_zero(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo"]) == 0
+    assert main(["verify"]) == 0
+    assert "every signature, key and chain link verifies" in capsys.readouterr().out
+    with sqlite3.connect(data_dir / "ledger.sqlite") as conn:
+        conn.execute("DROP TRIGGER stored_events_no_update")
+        rowid, state = conn.execute(
+            "SELECT rowid, state FROM stored_events WHERE topic='case.Decided'"
+        ).fetchone()
+        tampered = bytearray(state)
+        tampered[-1] ^= 0x01  # last signature byte
+        conn.execute("UPDATE stored_events SET state=? WHERE rowid=?", (bytes(tampered), rowid))
+    assert main(["verify"]) == 1
+    err = capsys.readouterr().err
+    assert f"event #{rowid} (" in err
+    assert "#9, leaf" in err and "failed check 'signature'" in err
