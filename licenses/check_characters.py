@@ -14,6 +14,7 @@ What each guarantees is stated below; the tests check each claim.
 
 from __future__ import annotations
 
+from operator import mul
 from typing import Final
 
 from licenses.errors import InvalidIdentifier
@@ -25,26 +26,39 @@ USCC_ALPHABET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 _USCC_WEIGHTS: Final = tuple(pow(3, i, 31) for i in range(17))
 _ORG_CODE_WEIGHTS: Final = (3, 7, 9, 10, 5, 8, 4, 2)
+# MOD 11-2 weights 2**k mod 11 for k = 1, 2, ... from the rightmost body digit leftwards.
+_MOD11_2_WEIGHTS: Final = tuple(pow(2, k, 11) for k in range(1, 33))
 
 
 def first_outside(text: str, alphabet: str, start: int = 0) -> int | None:
     """Return the index of the first character of ``text`` from ``start`` not in ``alphabet``."""
+    # Fast path: one set operation answers the common case, an id that is all valid.
+    if set(text[start:]) <= _SETS.get(alphabet, set(alphabet)):
+        return None
     for index in range(start, len(text)):
         if text[index] not in alphabet:
             return index
     return None
 
 
+_SETS: Final = {alphabet: frozenset(alphabet) for alphabet in (DIGITS, ALPHANUMERIC, USCC_ALPHABET)}
+# Character -> value tables, so a check runs as one comprehension rather than a search per char.
+_VALUES: Final = {
+    alphabet: {char: value for value, char in enumerate(alphabet)}
+    for alphabet in (DIGITS, ALPHANUMERIC, USCC_ALPHABET)
+}
+
+
 def _values(s: str, alphabet: str, what: str) -> list[int]:
-    values = []
-    for position, char in enumerate(s, start=1):
-        value = alphabet.find(char)
-        if value < 0:
-            raise InvalidIdentifier(
-                f"{what} position {position}: expected one of {alphabet!r}, got {char!r}"
-            )
-        values.append(value)
-    return values
+    table = _VALUES[alphabet]
+    try:
+        return [table[char] for char in s]
+    except KeyError:
+        position = first_outside(s, alphabet)
+        bad = "" if position is None else s[position]
+        raise InvalidIdentifier(
+            f"{what} position {(position or 0) + 1}: expected one of {alphabet!r}, got {bad!r}"
+        ) from None
 
 
 def _mod37_36_remainder(values: list[int]) -> int:
@@ -74,7 +88,10 @@ def mod11_2_check(digits: str) -> str:
     """Return the ISO 7064 MOD 11-2 check character (0-9 or X) of a digit string."""
     values = _values(digits, DIGITS, "MOD 11-2 input")
     # The check character sits at weight 2**0; the body's last digit at 2**1, and so on leftwards.
-    total = sum(v * pow(2, i, 11) for i, v in enumerate(reversed(values), start=1))
+    weights = _MOD11_2_WEIGHTS
+    if len(values) > len(weights):
+        weights = tuple(pow(2, k, 11) for k in range(1, len(values) + 1))
+    total = sum(map(mul, reversed(values), weights))
     return (DIGITS + "X")[(12 - total % 11) % 11]
 
 
@@ -90,7 +107,7 @@ def uscc_check(body: str) -> str:
     if len(body) != len(_USCC_WEIGHTS):
         raise InvalidIdentifier(f"credit code body: expected 17 characters, got {len(body)}")
     values = _values(body, USCC_ALPHABET, "credit code body")
-    total = sum(v * w for v, w in zip(values, _USCC_WEIGHTS, strict=True))
+    total = sum(map(mul, values, _USCC_WEIGHTS))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -106,7 +123,7 @@ def org_code_check(body: str) -> str:
     if len(body) != len(_ORG_CODE_WEIGHTS):
         raise InvalidIdentifier(f"organisation code body: expected 8 characters, got {len(body)}")
     values = _values(body, ALPHANUMERIC, "organisation code body")
-    remainder = 11 - sum(v * w for v, w in zip(values, _ORG_CODE_WEIGHTS, strict=True)) % 11
+    remainder = 11 - sum(map(mul, values, _ORG_CODE_WEIGHTS)) % 11
     return {10: "X", 11: "0"}.get(remainder, str(remainder))
 
 

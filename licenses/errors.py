@@ -58,3 +58,39 @@ class LicenseRevoked(LicenseError):
 
 class LicenseExpired(LicenseError):
     """A license used outside its validity period."""
+
+
+class DisclosureInvalid(InvalidCredential):
+    """A disclosed field whose salted digest is not the one the issuer signed for that name."""
+
+
+class InvalidQRText(InvalidCredential):
+    """QR text with a wrong prefix, bad Base45 or bad zlib data."""
+
+
+class InvalidBase45(InvalidQRText):
+    """Text that is not strict RFC 9285 Base45."""
+
+
+class UnknownIssuer(InvalidCredential):
+    """A credential or status list whose key id is not on the trust list."""
+
+
+class KeyNotAllowed(InvalidCredential):
+    """A listed key that may not sign this: wrong owner, algorithm, time or license type."""
+
+
+class StatusListError(LicenseError):
+    """A status list that is malformed, signed by the wrong key, or asked out of range."""
+
+
+class LicenseSuspended(LicenseError):
+    """A license that is suspended."""
+
+
+class InvalidPolicy(LicenseError):
+    """A verification policy set that cannot be used (an empty one, for instance)."""
+
+
+class LicenseCommandRefused(LicenseError):
+    """A license command whose arguments or timing break the license's rules."""

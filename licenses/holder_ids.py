@@ -336,6 +336,19 @@ def _validate_holder(
     return parse_uscc(text).value, False
 
 
+def is_holder_id(text: str) -> bool:
+    """Whether ``text`` is a holder id of either kind in normalised form (legacy forms included)."""
+    kinds: tuple[HolderKind, ...] = ("citizen", "enterprise")
+    for kind in kinds:
+        try:
+            value, _ = _validate_holder(text, kind, allow_legacy=True, at=None)
+        except InvalidIdentifier:
+            continue
+        if value == text:
+            return True
+    return False
+
+
 def _shape_kinds(text: str) -> list[HolderKind]:
     # Which kinds the text could be, judged by length and alphabet alone.
     kinds: list[HolderKind] = []

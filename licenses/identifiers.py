@@ -19,6 +19,7 @@ The format and the choices made where the standard was not at hand follow below.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Final
 
 from licenses.check_characters import ALPHANUMERIC, DIGITS, first_outside, mod37_36_check
@@ -31,12 +32,21 @@ SERIAL_MAX_LENGTH: Final = 32
 MAX_VERSION: Final = 999
 
 
-def _check_credit_code(what: str, text: str) -> None:
+@lru_cache(maxsize=1024)
+def _credit_code_problem(text: str) -> str | None:
+    # Pure, and the departments behind license ids are few: verifiers see the same codes again.
     try:
         parse_uscc(text)
     except InvalidHolderId as error:
+        return error.detail
+    return None
+
+
+def _check_credit_code(what: str, text: str) -> None:
+    problem = _credit_code_problem(text)
+    if problem is not None:
         # Department codes are public, so the license id error may quote them in full.
-        raise InvalidLicenseId(f"{what} {text!r}: {error.detail}") from None
+        raise InvalidLicenseId(f"{what} {text!r}: {problem}")
 
 
 @dataclass(frozen=True)

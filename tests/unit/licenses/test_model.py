@@ -1,0 +1,110 @@
+"""License claims validate themselves; status values are the documented numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from licenses.errors import InvalidCredential, LicenseError
+from licenses.model import LicenseState, SlotStatus, StatusReference
+from tests.unit.licenses.conftest import FIELDS, LICENSE_ID, OTHER_TYPE_CODE, T0, make_claims
+
+
+def test_claims_keep_a_read_only_copy_of_their_fields() -> None:
+    fields = dict(FIELDS)
+    claims = make_claims(fields=fields)
+    fields["name"] = "李四"
+    assert claims.fields["name"] == "张三"
+    with pytest.raises(TypeError, match="does not support item assignment"):
+        claims.fields["name"] = "李四"  # type: ignore[index]
+
+
+def test_with_fields_changes_only_the_fields() -> None:
+    claims = make_claims()
+    fewer = claims.with_fields({"name": "张三"})
+    assert dict(fewer.fields) == {"name": "张三"}
+    assert fewer.license_id == claims.license_id
+    assert fewer.with_fields(claims.fields) == claims
+
+
+def test_with_fields_still_checks_the_fields() -> None:
+    with pytest.raises(InvalidCredential, match="expected text, int or bool, got float"):
+        make_claims().with_fields({"area": 1.5})  # type: ignore[dict-item]
+
+
+def test_status_values_are_the_documented_numbers() -> None:
+    assert [int(s) for s in SlotStatus] == [0, 1, 2]
+    assert [s.name for s in SlotStatus] == ["VALID", "REVOKED", "SUSPENDED"]
+    assert LicenseState.ACTIVE == "active"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"iss": ""}, "issuer \\(iss\\): expected 1-256 characters of text, got 0"),
+        ({"iss": 7}, "issuer \\(iss\\): expected text, got int"),
+        ({"sub": "110105194912310021"}, "holder id \\(sub\\): expected a normalised citizen id"),
+        ({"iat": datetime(2026, 1, 6)}, "iat: expected a timezone-aware datetime"),
+        ({"nbf": T0 + timedelta(microseconds=5)}, "nbf: expected whole seconds"),
+        ({"exp": T0}, "exp: expected after nbf"),
+        ({"license_id": LICENSE_ID[:-1] + "V"}, "license id: .*check character"),
+        ({"license_type": OTHER_TYPE_CODE}, "license type: expected the license id's type code"),
+        ({"version": 2}, "version: expected the license id's version 1, got 2"),
+        ({"version": True}, "version: expected the license id's version 1, got True"),
+        ({"status": ("list", 1)}, "status: expected a StatusReference, got tuple"),
+        ({"fields": {"": "x"}}, "field name: expected 1-256 characters"),
+        ({"fields": {"photo": b"\xff"}}, "field 'photo': expected text, int or bool, got bytes"),
+        ({"fields": {"note": "x" * 1025}}, "field 'note': expected at most 1024 characters"),
+        ({"fields": {f"f{i}": i for i in range(65)}}, "at most 64 fields"),
+    ],
+    ids=[
+        "blank-iss",
+        "int-iss",
+        "bad-holder",
+        "naive-iat",
+        "fractional-nbf",
+        "exp-before-nbf",
+        "bad-check-character",
+        "type-mismatch",
+        "version-mismatch",
+        "bool-version",
+        "status-tuple",
+        "blank-field-name",
+        "bytes-field",
+        "long-field",
+        "too-many-fields",
+    ],
+)
+def test_claims_refuse_bad_values(changes: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidCredential, match=message):
+        make_claims(**changes)
+
+
+def test_claims_accept_an_enterprise_holder_and_no_expiry() -> None:
+    claims = make_claims(sub="91350100M000100Y43", exp=None)
+    assert claims.exp is None
+
+
+def test_claims_accept_times_in_other_offsets() -> None:
+    beijing = timezone(timedelta(hours=8))
+    claims = make_claims(iat=(T0 + timedelta(days=1)).astimezone(beijing))
+    assert claims.iat == T0 + timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("list_id", "index", "message"),
+    [
+        ("", 1, "status list id: expected 1-256 characters"),
+        ("L", -1, "status index: expected a non-negative int, got -1"),
+        ("L", True, "status index: expected a non-negative int, got True"),
+    ],
+    ids=["blank-list", "negative", "bool"],
+)
+def test_status_reference_refuses_bad_values(list_id: str, index: int, message: str) -> None:
+    with pytest.raises(InvalidCredential, match=message):
+        StatusReference(list_id, index)
+
+
+def test_credential_errors_are_license_errors() -> None:
+    assert issubclass(InvalidCredential, LicenseError)
