@@ -219,8 +219,13 @@ class SigningMapper(Mapper[UUID]):
         """Refuse: reading must check the chain, which only the event store can do."""
         raise LedgerError("signed events are read through SignedEventStore.get (checks prev)")
 
-    def verify(self, stored: StoredEvent, expected_prev: bytes) -> dict[str, Any]:
-        """Run every read check on one stored event and return its envelope (fail closed)."""
+    def verify(
+        self, stored: StoredEvent, expected_prev: bytes, *, check_signature: bool = True
+    ) -> dict[str, Any]:
+        """Run every read check on one stored event and return its envelope (fail closed).
+
+        ``check_signature=False`` skips steps 4-5 only for bytes the caller already verified.
+        """
         stream, seq = stored.originator_id, stored.originator_version
 
         def fail(check: str, detail: str) -> IntegrityError:
@@ -249,38 +254,39 @@ class SigningMapper(Mapper[UUID]):
         at = envelope["at"]
         if not isinstance(at, datetime) or at.tzinfo is None:
             raise fail("payload", f"'at' must be an aware datetime, got {at!r}")
-        # 4. The kid must name a key valid at ``at`` for this actor.
-        kid = message.kid
-        if not isinstance(kid, bytes):
-            raise fail("key", "message carries no kid")
-        actor = envelope["actor"]
-        if not isinstance(actor, dict):
-            raise fail("payload", f"'actor' must be a map, got {type(actor).__name__}")
-        try:
-            identity = signing_identity(actor)
-        except SigningIdentityError as exc:
-            raise fail("key", str(exc)) from None
-        if kid == self._root_kid and identity.role == KeyRole.ROOT:
-            public_key = self._root_key
-        else:
+        if check_signature:
+            # 4. The kid must name a key valid at ``at`` for this actor.
+            kid = message.kid
+            if not isinstance(kid, bytes):
+                raise fail("key", "message carries no kid")
+            actor = envelope["actor"]
+            if not isinstance(actor, dict):
+                raise fail("payload", f"'actor' must be a map, got {type(actor).__name__}")
             try:
-                entry = self._directory().entry(kid)
-            except KeyManagementError as exc:
+                identity = signing_identity(actor)
+            except SigningIdentityError as exc:
                 raise fail("key", str(exc)) from None
-            if entry.role != identity.role:
-                raise fail(
-                    "key",
-                    f"actor needs a {identity.role} key, kid {kid.hex()} is a {entry.role} key",
-                )
-            problem = entry.problem(at, owner=identity.owner)
-            if problem is not None:
-                raise fail("key", problem)
-            public_key = load_public_key(entry.public_key)
-        # 5. The signature over the exact bytes received.
-        try:
-            cose.verify_decoded(message, public_key)
-        except KeyManagementError as exc:
-            raise fail("signature", str(exc)) from None
+            if kid == self._root_kid and identity.role == KeyRole.ROOT:
+                public_key = self._root_key
+            else:
+                try:
+                    entry = self._directory().entry(kid)
+                except KeyManagementError as exc:
+                    raise fail("key", str(exc)) from None
+                if entry.role != identity.role:
+                    raise fail(
+                        "key",
+                        f"actor needs a {identity.role} key, kid {kid.hex()} is a {entry.role} key",
+                    )
+                problem = entry.problem(at, owner=identity.owner)
+                if problem is not None:
+                    raise fail("key", problem)
+                public_key = load_public_key(entry.public_key)
+            # 5. The signature over the exact bytes received.
+            try:
+                cose.verify_decoded(message, public_key)
+            except KeyManagementError as exc:
+                raise fail("signature", str(exc)) from None
         # 6. The chain link.
         if envelope["prev"] != expected_prev:
             got = envelope["prev"].hex() if isinstance(envelope["prev"], bytes) else "?"
