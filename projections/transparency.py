@@ -134,6 +134,25 @@ def stored_leaves(
     return {int(i): (bytes(h), int(nid)) for i, h, nid in cursor.fetchall()}
 
 
+def stored_subtrees(
+    cursor: ViewCursor, prefix: str, start: int, end: int, top: int
+) -> dict[tuple[int, int], bytes]:
+    """Return the interior subtrees (levels 1..top) lying wholly inside leaves [start, end)."""
+    ranges = [
+        (level, -(-start >> level), end >> level)
+        for level in range(1, top + 1)
+        if -(-start >> level) < end >> level
+    ]
+    if not ranges:
+        return {}
+    condition = " OR ".join(["(level = ? AND idx >= ? AND idx < ?)"] * len(ranges))
+    cursor.execute(
+        f"SELECT level, idx, hash FROM {prefix}_nodes WHERE {condition}",
+        [value for triple in ranges for value in triple],
+    )
+    return {(int(level), int(idx)): bytes(h) for level, idx, h in cursor.fetchall()}
+
+
 class TransparencyLog(ReadModel):
     """The Merkle log over every event, its proofs, and its signed checkpoints."""
 
