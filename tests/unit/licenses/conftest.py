@@ -18,11 +18,13 @@ ADMIN = {"principal": "admin-1", "role": "admin", "department": None, "on_behalf
 # Published credit codes: the department defining the type, and the issuing authority.
 TYPE_CODE = "11100000000013338W011"
 OTHER_TYPE_CODE = "11100000000013338W012"
-ISSUER = "11430000006122244L"
-OTHER_ISSUER = "11330105002500287C"
-LICENSE_ID = f"1.2.156.3005.2.{TYPE_CODE}.{ISSUER}.20230000403.001.U"
+ISSUER_USCC = "11430000006122244L"
+# Department codes: the credential's iss, the key owner and the acting officer's department.
+ISSUER = "scjgj"
+OTHER_ISSUER = "zrzyghj"
+LICENSE_ID = f"1.2.156.3005.2.{TYPE_CODE}.{ISSUER_USCC}.20230000403.001.U"
 HOLDER = "11010519491231002X"  # the GB 11643 worked example
-LIST_ID = "11430000006122244L/2026/1"
+LIST_ID = "scjgj/2026/1"
 FIELDS: dict[str, FieldValue] = {
     "name": "张三",
     "address": "长沙市岳麓区麓山南路1号",
