@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import cbor2
 import pytest
@@ -341,6 +343,31 @@ def test_verifier_caches_a_status_list_and_its_failure(world: World) -> None:
             12,
             "status list signature",
         )
+
+
+# --- golden corpus (tests/vectors/licenses, written by make_corpus.py) ----------------------
+
+CORPUS = Path(__file__).resolve().parents[2] / "vectors" / "licenses"
+CORPUS_CASES = sorted(CORPUS.glob("*.json"))
+
+
+@pytest.mark.parametrize("path", CORPUS_CASES, ids=[p.stem for p in CORPUS_CASES])
+def test_golden_corpus_case(path: Path) -> None:
+    case = json.loads(path.read_text(encoding="utf-8"))
+    context, expected = case["TESTCTX"], case["EXPECTEDRESULTS"]
+    result = verify_qr_text(
+        case["QRTEXT"],
+        (CORPUS / context["TRUSTLIST"]).read_bytes(),
+        (CORPUS / context["ROOTKEY"]).read_bytes(),
+        status_list=(CORPUS / context["STATUSLIST"]).read_bytes(),
+        at=datetime.fromisoformat(context["VALIDATIONCLOCK"]),
+    )
+    assert (result.status.value, result.step, result.step_name) == (
+        expected["STATUS"],
+        expected["STEP"],
+        expected["STEPNAME"],
+    ), result.reason
+    assert (result.claims is not None) == (result.step is None or result.step >= 9)
 
 
 # --- properties -----------------------------------------------------------------------------
