@@ -14,6 +14,23 @@ from eventsourcing.utils import Environment
 
 from projections.errors import ProjectionError
 
+_PG_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "boolean"),
+    (int, "bigint"),
+    (float, "double precision"),
+    (bytes, "bytea"),
+    (str, "text"),
+)
+
+
+def _pg_array_type(values: Sequence[Any]) -> str:
+    """Return the PostgreSQL array type of a column's values (text if all are None)."""
+    sample = next((v for v in values if v is not None), "")
+    for kind, name in _PG_TYPES:
+        if isinstance(sample, kind):
+            return f"{name}[]"
+    raise ProjectionError(f"expected bool, int, float, bytes or str values, got {type(sample)}")
+
 
 class ViewCursor:
     """A cursor inside one read-model transaction; SQL uses ``?`` placeholders on every database."""
@@ -38,6 +55,26 @@ class ViewCursor:
         """Run one statement for each parameter row."""
         if rows:
             self._cursor.executemany(self._sql(statement), rows)
+
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many rows: ``executemany`` on SQLite, one ``unnest`` of arrays on PostgreSQL."""
+        if not rows:
+            return
+        if not self._postgres:
+            self._cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
+                rows,
+            )
+            return
+        # psycopg's executemany binds and executes each row; arrays make it one statement.
+        arrays = [list(column) for column in zip(*rows, strict=True)]
+        casts = ", ".join(f"%s::{_pg_array_type(values)}" for values in arrays)
+        self._cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({casts})", arrays
+        )
 
     def fetchone(self) -> tuple[Any, ...] | None:
         """Return the next row as a tuple, or None."""

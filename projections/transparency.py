@@ -220,13 +220,9 @@ class TransparencyLog(ReadModel):
             )
             nodes.extend((a.level, a.index, value) for a, value in rows)
             tree.add(rows)
-        cursor.executemany(
-            f"INSERT INTO {self.prefix}_nodes (level, idx, hash) VALUES (?, ?, ?)", nodes
-        )
-        cursor.executemany(
-            f"INSERT INTO {self.prefix}_leaves (leaf_index, notification_id, stream, seq) "
-            "VALUES (?, ?, ?, ?)",
-            leaves,
+        cursor.insert_many(f"{self.prefix}_nodes", ("level", "idx", "hash"), nodes)
+        cursor.insert_many(
+            f"{self.prefix}_leaves", ("leaf_index", "notification_id", "stream", "seq"), leaves
         )
 
     # -- queries ---------------------------------------------------------------------------------

@@ -115,3 +115,28 @@ def test_read_models_need_an_sql_recorder() -> None:
 
     with pytest.raises(ProjectionError, match="expected an eventsourcing.sqlite or eventsourcing"):
         open_database(POPOApplicationRecorder())
+
+
+def test_many_rows_are_one_unnest_statement_on_postgres_and_executemany_on_sqlite() -> None:
+    pg, pg_raw = cursor("postgres")
+    lite, lite_raw = cursor("sqlite")
+    rows = [(0, 5, b"\x01", "a"), (1, 6, b"\x02", None)]
+    for view in (pg, lite):
+        view.insert_many("t", ("level", "idx", "hash", "note"), rows)
+        view.insert_many("t", ("level",), [])
+    assert pg_raw.statements == [
+        (
+            "INSERT INTO t (level, idx, hash, note) SELECT * FROM "
+            "unnest(%s::bigint[], %s::bigint[], %s::bytea[], %s::text[])",
+            [[0, 1], [5, 6], [b"\x01", b"\x02"], ["a", None]],
+        )
+    ]
+    assert lite_raw.statements == [
+        ("INSERT INTO t (level, idx, hash, note) VALUES (?, ?, ?, ?)", rows)
+    ]
+
+
+def test_values_without_a_postgres_array_type_are_refused() -> None:
+    pg, _ = cursor("postgres")
+    with pytest.raises(ProjectionError, match="expected bool, int, float, bytes or str values"):
+        pg.insert_many("t", ("when",), [(object(),)])
