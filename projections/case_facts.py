@@ -1,0 +1,527 @@
+"""A case's facts as its signed events leave them, and the read-model base that keeps them in a
+table: the common ground of the case board, supervision and statistics (each keeps its own copy so
+it can be tracked and rebuilt alone).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from abc import abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+
+from ledger.calendar import Pause, WorkingCalendar
+from ledger.case import CaseStatus
+from ledger.errors import CalendarYearUnknown
+from ledger.rules import local_date
+from licenses.errors import mask_id
+from projections.database import ViewCursor
+from projections.errors import ProjectionError
+from projections.runtime import ReadModel, decode_envelope
+
+# Deployments pass a secret key; this default only keeps the digest apart from other uses.
+DEFAULT_APPLICANT_KEY = b"caseledger:applicant-digest:v1"
+
+_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so stored times sort as text on both databases
+_CHUNK = 500  # ids per IN (...) list, well below SQLite's parameter limit
+
+
+class ReadModelError(ProjectionError):
+    """Base of the domain read models' errors."""
+
+
+class CaseNotSubmitted(ReadModelError):
+    """A case event arrived for a stream whose submission the model never saw."""
+
+
+class ClockUnavailable(ReadModelError):
+    """The calendar cannot count working days up to a date (its year has no holiday notice)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseFacts:
+    """One case as its events leave it (the holder id only as a keyed digest and masked)."""
+
+    case_id: UUID
+    submission_id: str
+    item_code: str
+    item_name: str
+    item_version: int
+    applicant_digest: str
+    applicant_masked: str
+    applicant_kind: str
+    lead_department: str
+    required_departments: tuple[str, ...]
+    visit_target: int
+    promised_days: int
+    status: CaseStatus
+    submitted_at: datetime
+    last_event_at: datetime
+    version: int
+    received_at: datetime | None = None
+    receipt_number: str | None = None
+    due: date | None = None
+    due_seq: int | None = None
+    due_at: datetime | None = None
+    pauses: tuple[Pause, ...] = ()
+    commitment_due: date | None = None
+    open_commitments: tuple[str, ...] = ()
+    commitment_seq: int | None = None
+    commitment_at: datetime | None = None
+    transferred_to: str | None = None
+    visits: int = 0
+    over_target_seq: int | None = None
+    over_target_at: datetime | None = None
+    decided_at: datetime | None = None
+    decided_seq: int | None = None
+    granted: bool | None = None
+    on_time: bool | None = None
+    working_days: int | None = None
+    closed_at: datetime | None = None
+    stars: int | None = None
+
+    @property
+    def paused_since(self) -> date | None:
+        """The first day of the open pause, if the clock is stopped now."""
+        if self.pauses and self.pauses[-1].end is None:
+            return self.pauses[-1].start
+        return None
+
+
+def applicant_digest(holder_id: str, key: bytes = DEFAULT_APPLICANT_KEY) -> str:
+    """The keyed digest (HMAC-SHA256, hex) under which a holder's cases are found."""
+    return hmac.new(key, holder_id.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+
+# --- the table ----------------------------------------------------------------------------------
+
+# (column, kind): the kind says how a value is stored; every column is TEXT or INTEGER, which
+# SQLite and PostgreSQL read alike.
+_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("case_id", "uuid"),
+    ("submission_id", "text"),
+    ("item_code", "text"),
+    ("item_name", "text"),
+    ("item_version", "int"),
+    ("applicant_digest", "text"),
+    ("applicant_masked", "text"),
+    ("applicant_kind", "text"),
+    ("lead_department", "text"),
+    ("required_departments", "texts"),
+    ("visit_target", "int"),
+    ("promised_days", "int"),
+    ("status", "status"),
+    ("submitted_at", "time"),
+    ("last_event_at", "time"),
+    ("version", "int"),
+    ("received_at", "time?"),
+    ("receipt_number", "text?"),
+    ("due", "date?"),
+    ("due_seq", "int?"),
+    ("due_at", "time?"),
+    ("pauses", "pauses"),
+    ("commitment_due", "date?"),
+    ("open_commitments", "texts"),
+    ("commitment_seq", "int?"),
+    ("commitment_at", "time?"),
+    ("transferred_to", "text?"),
+    ("visits", "int"),
+    ("over_target_seq", "int?"),
+    ("over_target_at", "time?"),
+    ("decided_at", "time?"),
+    ("decided_seq", "int?"),
+    ("granted", "bool?"),
+    ("on_time", "bool?"),
+    ("working_days", "int?"),
+    ("closed_at", "time?"),
+    ("stars", "int?"),
+)
+_SQL_TYPE = {"int": "INTEGER", "bool": "INTEGER"}
+
+
+def fact_columns(alias: str = "") -> str:
+    """The facts' column list for a SELECT (``alias`` qualifies each name)."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + name for name, _ in _COLUMNS)
+
+
+def facts_ddl(table: str) -> tuple[str, ...]:
+    """CREATE statements of a facts table and its look-up indexes."""
+    columns = ", ".join(
+        f"{name} {_SQL_TYPE.get(kind.rstrip('?'), 'TEXT')}"
+        + ("" if kind.endswith("?") else " NOT NULL")
+        for name, kind in _COLUMNS
+    )
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table} ({columns}, PRIMARY KEY (case_id))",
+        f"CREATE INDEX IF NOT EXISTS {table}_lead ON {table} (lead_department, status)",
+        f"CREATE INDEX IF NOT EXISTS {table}_due ON {table} (due)",
+        f"CREATE INDEX IF NOT EXISTS {table}_applicant ON {table} (applicant_digest)",
+    )
+
+
+def stored_time(at: datetime) -> str:
+    """A time as the read models store it: fixed-width UTC text."""
+    return at.astimezone(UTC).strftime(_TIME)
+
+
+def read_time(text: str) -> datetime:
+    """A stored time back as an aware UTC datetime."""
+    return datetime.strptime(text, _TIME).replace(tzinfo=UTC)
+
+
+def _encode(kind: str, value: Any) -> Any:
+    if value is None:
+        return None
+    kind = kind.rstrip("?")
+    if kind == "time":
+        return stored_time(value)
+    if kind == "date":
+        return value.isoformat()
+    if kind == "texts":
+        return json.dumps(list(value), ensure_ascii=False)
+    if kind == "pauses":
+        spans = [[p.start.isoformat(), p.end and p.end.isoformat()] for p in value]
+        return json.dumps(spans)
+    if kind == "bool":
+        return int(value)
+    if kind in ("uuid", "status"):
+        return str(value)
+    return value
+
+
+def _decode(kind: str, value: Any) -> Any:
+    if value is None:
+        return None
+    kind = kind.rstrip("?")
+    if kind == "time":
+        return read_time(value)
+    if kind == "date":
+        return date.fromisoformat(value)
+    if kind == "texts":
+        return tuple(json.loads(value))
+    if kind == "pauses":
+        return tuple(
+            Pause(date.fromisoformat(s), None if e is None else date.fromisoformat(e))
+            for s, e in json.loads(value)
+        )
+    if kind == "bool":
+        return bool(value)
+    if kind == "uuid":
+        return UUID(value)
+    if kind == "status":
+        return CaseStatus(value)
+    return int(value) if kind == "int" else str(value)
+
+
+def facts_row(facts: CaseFacts) -> tuple[Any, ...]:
+    """The facts as one row of plain column values."""
+    return tuple(_encode(kind, getattr(facts, name)) for name, kind in _COLUMNS)
+
+
+def facts_from_row(row: Sequence[Any]) -> CaseFacts:
+    """Rebuild facts from a row selected with ``fact_columns()`` (extra trailing values ignored)."""
+    values = {name: _decode(kind, row[i]) for i, (name, kind) in enumerate(_COLUMNS)}
+    return CaseFacts(**values)
+
+
+def load_facts(cursor: ViewCursor, table: str, case_ids: Iterable[UUID]) -> dict[UUID, CaseFacts]:
+    """Return the stored facts of the given cases (those the table holds)."""
+    ids = sorted({str(case_id) for case_id in case_ids})
+    found: dict[UUID, CaseFacts] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        cursor.execute(f"SELECT {fact_columns()} FROM {table} WHERE case_id IN ({marks})", chunk)
+        for row in cursor.fetchall():
+            facts = facts_from_row(row)
+            found[facts.case_id] = facts
+    return found
+
+
+def save_facts(cursor: ViewCursor, table: str, facts: Iterable[CaseFacts]) -> None:
+    """Insert or replace the rows of the given cases."""
+    names = [name for name, _ in _COLUMNS]
+    updates = ", ".join(f"{name} = excluded.{name}" for name in names[1:])
+    cursor.executemany(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
+        f"ON CONFLICT (case_id) DO UPDATE SET {updates}",
+        [facts_row(f) for f in facts],
+    )
+
+
+# --- the fold -----------------------------------------------------------------------------------
+
+Envelope = dict[str, Any]
+_Step = Callable[[CaseFacts, Envelope], dict[str, Any]]
+
+SUBMITTED = "case.Submitted"
+# Applicant-side commands that reach the ledger through the window mean the applicant came in.
+_WINDOW_VISITS = frozenset({SUBMITTED, "case.Corrected", "case.PickedUpAtWindow", "case.Withdrawn"})
+
+
+def _status(status: CaseStatus) -> _Step:
+    return lambda facts, envelope: {"status": status}
+
+
+def _new_due(envelope: Envelope, due: date | None) -> dict[str, Any]:
+    return {"due": due, "due_seq": envelope["seq"], "due_at": envelope["at"]}
+
+
+def _start_pause(facts: CaseFacts, envelope: Envelope) -> tuple[Pause, ...]:
+    return (*facts.pauses, Pause(local_date(envelope["at"])))
+
+
+def _end_pause(facts: CaseFacts, envelope: Envelope) -> tuple[Pause, ...]:
+    start = facts.paused_since
+    if start is None:
+        return facts.pauses
+    return (*facts.pauses[:-1], Pause(start, local_date(envelope["at"])))
+
+
+def _received(facts: CaseFacts, envelope: Envelope) -> dict[str, Any]:
+    data = envelope["data"]
+    return {
+        "status": CaseStatus.RECEIVED,
+        "received_at": envelope["at"],
+        "receipt_number": data["receipt_number"],
+        **_new_due(envelope, data["due"]),
+    }
+
+
+def _tolerated(facts: CaseFacts, envelope: Envelope) -> dict[str, Any]:
+    data = envelope["data"]
+    return {
+        **_received(facts, envelope),
+        "commitment_due": data["commitment_due"],
+        "open_commitments": tuple(data["committed"]),
+        "commitment_seq": envelope["seq"],
+        "commitment_at": envelope["at"],
+    }
+
+
+def _notified(facts: CaseFacts, envelope: Envelope) -> dict[str, Any]:
+    # After receipt the notice stops the clock; before it, the case just waits for papers.
+    if facts.status is CaseStatus.RECEIVED:
+        return {"status": CaseStatus.PAUSED_FOR_CORRECTION, "pauses": _start_pause(facts, envelope)}
+    return {"status": CaseStatus.AWAITING_CORRECTION}
+
+
+def _corrected(facts: CaseFacts, envelope: Envelope) -> dict[str, Any]:
+    if facts.status is not CaseStatus.PAUSED_FOR_CORRECTION:
+        return {"status": CaseStatus.SUBMITTED}
+    return {
+        "status": CaseStatus.RECEIVED,
+        "pauses": _end_pause(facts, envelope),
+        **_new_due(envelope, envelope["data"]["due"]),
+    }
+
+
+def _supplemented(facts: CaseFacts, envelope: Envelope) -> dict[str, Any]:
+    supplied = envelope["data"]["materials"]
+    return {"open_commitments": tuple(c for c in facts.open_commitments if c not in supplied)}
+
+
+def _suspended(facts: CaseFacts, envelope: Envelope) -> dict[str, Any]:
+    return {"status": CaseStatus.SUSPENDED, "pauses": _start_pause(facts, envelope)}
+
+
+def _resumed(facts: CaseFacts, envelope: Envelope) -> dict[str, Any]:
+    return {
+        "status": CaseStatus.RECEIVED,
+        "pauses": _end_pause(facts, envelope),
+        **_new_due(envelope, envelope["data"]["due"]),
+    }
+
+
+def _withdrawn(facts: CaseFacts, envelope: Envelope) -> dict[str, Any]:
+    return {"status": CaseStatus.WITHDRAWN, "pauses": _end_pause(facts, envelope)}
+
+
+_STEPS: dict[str, _Step] = {
+    "case.Received": _received,
+    "case.Refused": _status(CaseStatus.REFUSED),
+    "case.CorrectionNotified": _notified,
+    "case.Corrected": _corrected,
+    "case.AcceptedWithTolerance": _tolerated,
+    "case.Supplemented": _supplemented,
+    "case.OpinionGiven": lambda facts, envelope: {},
+    "case.Transferred": lambda facts, envelope: {"transferred_to": envelope["data"]["to_unit"]},
+    "case.Suspended": _suspended,
+    "case.Resumed": _resumed,
+    "case.Extended": lambda facts, envelope: _new_due(envelope, envelope["data"]["due"]),
+    "case.LicenseIssued": _status(CaseStatus.ISSUED),
+    "case.Dispatched": _status(CaseStatus.DISPATCHED),
+    "case.Delivered": _status(CaseStatus.DELIVERED),
+    "case.PickedUpAtWindow": _status(CaseStatus.DELIVERED),
+    "case.VisitRecorded": lambda facts, envelope: {},
+    "case.Closed": lambda facts, envelope: {
+        "status": CaseStatus.CLOSED,
+        "closed_at": envelope["at"],
+    },
+    "case.Withdrawn": _withdrawn,
+    "case.Rated": lambda facts, envelope: {"stars": int(envelope["data"]["stars"])},
+}
+CASE_TOPICS = frozenset({SUBMITTED, "case.Decided", *_STEPS})
+
+
+class CaseFold:
+    """Folds case envelopes into facts; the calendar counts working days, the key hides holders."""
+
+    def __init__(self, calendar: WorkingCalendar, applicant_key: bytes) -> None:
+        self.calendar = calendar
+        self.applicant_key = applicant_key
+
+    def __call__(self, facts: CaseFacts | None, envelope: Envelope) -> CaseFacts:
+        """Return the facts after one case event (``facts`` is None before the submission)."""
+        topic = envelope["type"]
+        if topic == SUBMITTED:
+            after = self._submitted(envelope)
+        elif facts is None:
+            raise CaseNotSubmitted(
+                f"expected case.Submitted first for stream {envelope['stream']}, "
+                f"got {topic} at seq {envelope['seq']}"
+            )
+        else:
+            step = self._decided if topic == "case.Decided" else _STEPS[topic]
+            after = replace(
+                facts,
+                **step(facts, envelope),
+                last_event_at=envelope["at"],
+                version=envelope["seq"],
+            )
+        if topic == "case.VisitRecorded" or (
+            topic in _WINDOW_VISITS and envelope["channel"] == "window"
+        ):
+            after = self._visit(after, envelope)
+        return after
+
+    def _submitted(self, envelope: Envelope) -> CaseFacts:
+        data, at = envelope["data"], envelope["at"]
+        terms = data["terms"]
+        holder = str(data["applicant"])
+        return CaseFacts(
+            case_id=envelope["stream"],
+            submission_id=data["submission_id"],
+            item_code=data["item_code"],
+            item_name=terms["name"],
+            item_version=int(terms["version"]),
+            applicant_digest=applicant_digest(holder, self.applicant_key),
+            applicant_masked=mask_id(holder),
+            applicant_kind=data["applicant_kind"],
+            lead_department=terms["lead_department"],
+            required_departments=(terms["lead_department"], *terms.get("joint_departments", ())),
+            visit_target=int(terms["visit_target"]),
+            promised_days=int(terms["promised_days"]),
+            status=CaseStatus.SUBMITTED,
+            submitted_at=at,
+            last_event_at=at,
+            version=envelope["seq"],
+        )
+
+    def _decided(self, facts: CaseFacts, envelope: Envelope) -> dict[str, Any]:
+        on = local_date(envelope["at"])
+        return {
+            "status": CaseStatus.DECIDED,
+            "decided_at": envelope["at"],
+            "decided_seq": envelope["seq"],
+            "granted": bool(envelope["data"]["grant"]),
+            "on_time": None if facts.due is None else on <= facts.due,
+            "working_days": self._working_days(facts, on),
+        }
+
+    def _working_days(self, facts: CaseFacts, decided_on: date) -> int | None:
+        if facts.received_at is None:
+            return None
+        try:
+            return self.calendar.working_days_between(
+                local_date(facts.received_at), decided_on, facts.pauses
+            )
+        except CalendarYearUnknown:
+            # Unknown until that year's notice is loaded; a rebuild then fills it in.
+            return None
+
+    @staticmethod
+    def _visit(facts: CaseFacts, envelope: Envelope) -> CaseFacts:
+        visits = facts.visits + 1
+        if visits == facts.visit_target + 1:
+            return replace(
+                facts, visits=visits, over_target_seq=envelope["seq"], over_target_at=envelope["at"]
+            )
+        return replace(facts, visits=visits)
+
+
+# --- the read-model base ------------------------------------------------------------------------
+
+OtherHandler = Callable[[ViewCursor, Envelope, Notification], None]
+
+
+class CaseFactsModel(ReadModel):
+    """A read model over a table of case facts, plus the tables its subclass adds."""
+
+    table: ClassVar[str] = ""
+
+    def __init__(
+        self, calendar: WorkingCalendar, *, applicant_key: bytes = DEFAULT_APPLICANT_KEY
+    ) -> None:
+        self.calendar = calendar
+        self.applicant_key = applicant_key
+        self.fold = CaseFold(calendar, applicant_key)
+
+    @abstractmethod
+    def extra_tables(self) -> Mapping[str, tuple[str, ...]]:
+        """The subclass's own tables: name -> CREATE statements."""
+
+    def other_handlers(self) -> Mapping[str, OtherHandler]:
+        """Handlers of non-case event types the subclass reads."""
+        return {}
+
+    def on_case_event(
+        self, cursor: ViewCursor, before: CaseFacts | None, after: CaseFacts, envelope: Envelope
+    ) -> None:
+        """Write the subclass's own rows for one case event (facts are saved per batch)."""
+
+    def create_tables(self, cursor: ViewCursor) -> None:
+        """Create the facts table and the subclass's tables."""
+        statements = facts_ddl(self.table)
+        for extra in self.extra_tables().values():
+            statements += extra
+        for statement in statements:
+            cursor.execute(statement)
+
+    def clear(self, cursor: ViewCursor) -> None:
+        """Delete every derived row."""
+        for table in (self.table, *self.extra_tables()):
+            cursor.execute(f"DELETE FROM {table}")
+
+    def apply(self, cursor: ViewCursor, notification: Notification) -> None:
+        """Apply one notification."""
+        self.apply_batch(cursor, [notification])
+
+    def apply_batch(self, cursor: ViewCursor, notifications: Sequence[Notification]) -> None:
+        """Fold a page: each case's row is read once and written once, other types as they come."""
+        others = self.other_handlers()
+        known = [n for n in notifications if n.topic in CASE_TOPICS or n.topic in others]
+        envelopes = [(n, decode_envelope(n.state)) for n in known]
+        facts = load_facts(
+            cursor,
+            self.table,
+            (e["stream"] for n, e in envelopes if n.topic in CASE_TOPICS and n.topic != SUBMITTED),
+        )
+        changed: dict[UUID, CaseFacts] = {}
+        for notification, envelope in envelopes:
+            if notification.topic not in CASE_TOPICS:
+                others[notification.topic](cursor, envelope, notification)
+                continue
+            before = facts.get(envelope["stream"])
+            after = self.fold(before, envelope)
+            self.on_case_event(cursor, before, after, envelope)
+            facts[after.case_id] = changed[after.case_id] = after
+        save_facts(cursor, self.table, changed.values())
