@@ -4,18 +4,24 @@ ledger, license and projection packages."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from api.config import Settings
-from api.context import key_store, open_ledger, root_public_key_path
+from api.context import LedgerContext, key_store, open_ledger, root_public_key_path
 from api.demo import play_demo
 from api.timeline import print_timeline
 from keys.trustlist import build_trust_list
 from ledger.actors import Actor, Role
 from ledger.catalog_data import load_sample_catalog, load_sample_departments
 from ledger.provisioning import provision
+from ledger.vault_service import IssuedLicense
+from licenses.qr import qr_png
+from licenses.types import load_license_types
+from licenses.verify import verify_qr_text
 
 ADMIN = Actor("platform-admin", Role.ADMIN)
 
@@ -32,12 +38,7 @@ def cmd_init(settings: Settings) -> int:
     context = open_ledger(settings)
     try:
         catalog = load_sample_catalog()
-        license_types: dict[str, set[str]] = {}
-        for terms in catalog:
-            lead = terms.required_departments[0]
-            for material in terms.materials:
-                if material.e_license_type:
-                    license_types.setdefault(lead, set()).add(material.e_license_type)
+        license_types = load_license_types().type_codes_by_issuer()
         at = _now()
         report = provision(
             context.ledger,
@@ -72,17 +73,79 @@ def cmd_init(settings: Settings) -> int:
     return 0
 
 
-def cmd_demo(settings: Settings) -> int:
-    """Play a realistic case end to end and print its verified timeline."""
+def cmd_demo(settings: Settings, out_dir: Path | None) -> int:
+    """Play a realistic case end to end, print its verified timeline, write the license files."""
     cmd_init(settings)
     context = open_ledger(settings)
+    target = out_dir or settings.data_dir / "demo"
     try:
-        case_id = play_demo(context.ledger, start=_now(), out=print)
+        case_id, issued = play_demo(context.ledger, start=_now(), out=print)
         print()
         print_timeline(context.ledger, case_id, out=print)
+        written = write_license_files(context, issued, target, at=_now())
     finally:
         context.close()
+    print()
+    print(f"license files in {target}: {', '.join(sorted(p.name for p in written))}")
+    print(
+        f'  try: caseledger license verify "$(cat {target / "license.qr.txt"})" '
+        f"--trust-list {target / 'trust-list.cbor'} --status-list {target / 'status-list.cbor'} "
+        f"--root-key {target / 'root.pub.der'}"
+    )
     return 0
+
+
+def write_license_files(
+    context: LedgerContext, issued: IssuedLicense, target: Path, *, at: datetime
+) -> list[Path]:
+    """Write what an offline verifier needs: QR text and image, trust list, root key, status."""
+    ledger = context.ledger
+    target.mkdir(parents=True, exist_ok=True)
+    root = context.keys.signer("root")
+    entries = ledger.keyring.entries()
+    license_ = ledger.vault.license(issued.license_id)
+    files = {
+        "license.qr.txt": issued.qr_text.encode("ascii"),
+        "license.qr.png": qr_png(issued.qr_text),
+        "license.cose": issued.credential,
+        "trust-list.cbor": build_trust_list(
+            entries, root=root, issued_at=at, sequence=len(entries)
+        ),
+        "root.pub.der": root.public_key_der(),
+        "status-list.cbor": ledger.vault.status_list(license_.issuer, at),
+    }
+    for name, data in files.items():
+        (target / name).write_bytes(data)
+    return [target / name for name in files]
+
+
+def cmd_license_verify(args: argparse.Namespace) -> int:
+    """Verify a license QR text offline; print the structured result; non-zero unless VALID."""
+    at = datetime.fromisoformat(args.at) if args.at else _now()
+    if at.tzinfo is None:
+        print("--at must carry a timezone, e.g. 2026-11-22T10:00:00+08:00", file=sys.stderr)
+        return 2
+    status = Path(args.status_list).read_bytes() if args.status_list else None
+    root_key = Path(args.root_key or Path(args.trust_list).with_name("root.pub.der")).read_bytes()
+    result = verify_qr_text(
+        args.qr_text.strip(),
+        Path(args.trust_list).read_bytes(),
+        root_key,
+        status_list=status,
+        at=at,
+    )
+    report: dict[str, object] = {
+        "status": result.status.value,
+        "step": result.step,
+        "step_name": result.step_name,
+        "reason": result.reason,
+    }
+    if result.claims is not None:
+        report["license_id"] = result.claims.license_id
+        report["issuer"] = result.claims.iss
+        report["fields"] = dict(result.claims.fields)
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0 if result.valid else 1
 
 
 def cmd_verify(settings: Settings) -> int:
@@ -121,16 +184,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="caseledger", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init", help="create keys, the store and the sample catalog")
-    sub.add_parser("demo", help="play a realistic case end to end and print its timeline")
+    demo = sub.add_parser("demo", help="play a realistic case end to end and print its timeline")
+    demo.add_argument("--out", type=Path, help="where to write the license files (data/demo)")
     sub.add_parser("verify", help="verify every stored event (signature, key, chain)")
+    lic = sub.add_parser("license", help="e-license tools").add_subparsers(
+        dest="tool", required=True
+    )
+    check = lic.add_parser("verify", help="verify a license QR text offline")
+    check.add_argument("qr_text", help="the QR text, EL1:…")
+    check.add_argument("--trust-list", required=True, help="signed trust list (CBOR)")
+    check.add_argument("--status-list", help="signed status list (CBOR)")
+    check.add_argument("--root-key", help="root public key, DER (default: root.pub.der beside it)")
+    check.add_argument("--at", help="verification time, ISO 8601 with timezone (default: now)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``caseledger`` console script."""
     args = build_parser().parse_args(argv)
+    if args.command == "license":
+        return cmd_license_verify(args)
     settings = Settings.from_env()
-    handlers = {"init": cmd_init, "demo": cmd_demo, "verify": cmd_verify}
+    if args.command == "demo":
+        return cmd_demo(settings, args.out)
+    handlers = {"init": cmd_init, "verify": cmd_verify}
     return handlers[args.command](settings)
 
 

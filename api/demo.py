@@ -21,6 +21,7 @@ from ledger.catalog import SpecialStep
 from ledger.commands import Command
 from ledger.documents import DocumentRef, ELicenseRef
 from ledger.errors import CommitmentOpen, SecondNoticeRefused
+from ledger.vault_service import IssuedLicense
 from licenses.holder_ids import make_uscc
 from licenses.identifiers import LicenseId
 
@@ -32,16 +33,20 @@ def _doc(label: str) -> DocumentRef:
     return DocumentRef(hashlib.sha256(label.encode()).hexdigest(), 40_960, "application/pdf")
 
 
-def play_demo(ledger: CaseLedger, *, start: datetime, out: Callable[[str], None]) -> UUID:
-    """Play the demo case from ``start`` and narrate it; returns the case id."""
+def play_demo(
+    ledger: CaseLedger, *, start: datetime, out: Callable[[str], None]
+) -> tuple[UUID, IssuedLicense]:
+    """Play the demo case from ``start`` and narrate it; returns the case id and license."""
     clock = [start]
 
-    def at(minutes: int = 10, days: int = 0) -> datetime:
-        clock[0] += timedelta(minutes=minutes, days=days)
+    def at(seconds: int = 1) -> datetime:
+        # The story runs on a compressed clock just after ``start``, so the license it issues is
+        # already valid when the printed verify command runs.
+        clock[0] += timedelta(seconds=seconds)
         return clock[0]
 
     company = make_uscc("9", "1", "512000", "MA6" + secrets.token_hex(3).upper()[:5])
-    applicant = Actor(f"user-{company}", Role.APPLICANT)
+    applicant = Actor(company, Role.APPLICANT)
     desk = Actor("officer-chen", Role.OFFICER, department="zwfwzx")
     reviewer = Actor("officer-wu", Role.OFFICER, department="scjgj")
     courier = Actor("ems", Role.COURIER)
@@ -82,7 +87,7 @@ def play_demo(ledger: CaseLedger, *, start: datetime, out: Callable[[str], None]
         out(f"  second notice refused and recorded for supervisors: {refused}")
     ledger.correct(
         case_id,
-        Command(at=at(60), actor=applicant, channel=Channel.ONLINE),
+        Command(at=at(5), actor=applicant, channel=Channel.ONLINE),
         materials={"sbbj": _doc("设备布局图")},
     )
     out("  correction supplied online")
@@ -105,7 +110,7 @@ def play_demo(ledger: CaseLedger, *, start: datetime, out: Callable[[str], None]
         step=SpecialStep.SITE_INSPECTION,
         reason="经营场所现场核查",
     )
-    due = ledger.resume(case_id, Command(at=at(days=1), actor=reviewer))
+    due = ledger.resume(case_id, Command(at=at(5), actor=reviewer))
     out(f"  site inspection paused the clock; deadline now {due}")
     ledger.give_opinion(case_id, Command(at=at(), actor=reviewer), approve=True)
     ledger.decide(
@@ -116,7 +121,7 @@ def play_demo(ledger: CaseLedger, *, start: datetime, out: Callable[[str], None]
     )
     out("  reviewed and granted")
     try:
-        ledger.issue_license(case_id, Command(at=at(), actor=reviewer), license_ref="pending")
+        ledger.issue_license(case_id, Command(at=at(), actor=reviewer))
     except CommitmentOpen as blocked:
         out(f"  issuance blocked: {blocked}")
     ledger.supplement(
@@ -126,11 +131,8 @@ def play_demo(ledger: CaseLedger, *, start: datetime, out: Callable[[str], None]
         via=SupplementVia.EMAIL,
     )
     out("  committed materials supplemented by e-mail")
-    food_licence = LicenseId(
-        MARKET_REGULATION_USCC + "002", MARKET_REGULATION_USCC, secrets.token_hex(5).upper(), 1
-    )
-    ledger.issue_license(case_id, Command(at=at(), actor=reviewer), license_ref=str(food_licence))
-    out(f"  license issued: {food_licence}")
+    issued = ledger.issue_license(case_id, Command(at=at(), actor=reviewer))
+    out(f"  license issued: {issued.license_id}")
     ledger.dispatch(
         case_id,
         Command(at=at(), actor=desk, channel=Channel.WINDOW),
@@ -139,7 +141,7 @@ def play_demo(ledger: CaseLedger, *, start: datetime, out: Callable[[str], None]
     )
     ledger.deliver(
         case_id,
-        Command(at=at(days=1), actor=courier, channel=Channel.COURIER),
+        Command(at=at(5), actor=courier, channel=Channel.COURIER),
         signed_by="申请人",
         report={"status": "signed"},
     )
@@ -148,4 +150,4 @@ def play_demo(ledger: CaseLedger, *, start: datetime, out: Callable[[str], None]
     ledger.rate(case_id, Command(at=at(), actor=applicant, channel=Channel.ONLINE), stars=5)
     case = ledger.case(case_id)
     out(f"  closed and rated; visits {len(case.visits)} (target {case.visit_target})")
-    return case_id
+    return case_id, issued

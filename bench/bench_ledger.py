@@ -147,7 +147,7 @@ def thirty_event_case(ledger: CaseLedger) -> uuid.UUID:
     from licenses.holder_ids import make_uscc
 
     company = make_uscc("9", "1", "512000", "MA62A0XC")
-    applicant = Actor(f"user-{company}", Role.APPLICANT)
+    applicant = Actor(company, Role.APPLICANT)
     desk = Actor("officer-chen", Role.OFFICER, department="zwfwzx")
     clock = [T0]
 
@@ -183,7 +183,7 @@ def thirty_event_case(ledger: CaseLedger) -> uuid.UUID:
         via=SupplementVia.EMAIL,
         materials={c: doc(c) for c in ("zjls", "aqxk", "zljd")},
     )
-    ledger.issue_license(case_id, cmd(lead), license_ref="L-1")
+    ledger.issue_license(case_id, cmd(lead))
     ledger.dispatch(case_id, cmd(desk, Channel.WINDOW), courier="ems", tracking_number="EA1CN")
     return case_id
 

@@ -36,8 +36,12 @@ from ledger.keydirectory import LedgerKeys
 from ledger.persistence import install_append_only_guard
 from ledger.rules import local_date
 from ledger.store import SignedApplication
+from ledger.vault_service import IssuedLicense, LicenseVault
+from licenses.domain import License
 from licenses.errors import InvalidHolderId
 from licenses.holder_ids import parse_holder_id
+from licenses.types import load_license_types
+from licenses.vault import HolderLicenses, StatusSlot
 
 Result = dict[str, Any]
 
@@ -46,7 +50,17 @@ class CaseLedger(SignedApplication):
     """Cases, the catalog and the key registry in one signed, chained log."""
 
     name = "caseledger"
-    aggregates = (KeyRecord, KeyIndex, ServiceItem, Case, CommandRecord, RefusedAttempt)
+    aggregates = (
+        KeyRecord,
+        KeyIndex,
+        ServiceItem,
+        Case,
+        CommandRecord,
+        RefusedAttempt,
+        License,
+        StatusSlot,
+        HolderLicenses,
+    )
 
     def __init__(
         self,
@@ -67,6 +81,7 @@ class CaseLedger(SignedApplication):
         directory.attach(self.keyring)
         self.key_directory = directory
         self.calendar = calendar
+        self.vault = LicenseVault(self, load_license_types())
         install_append_only_guard(self.recorder)
 
     # -- catalog ---------------------------------------------------------------------------------
@@ -136,7 +151,7 @@ class CaseLedger(SignedApplication):
             "materials": dict(materials),
         }
         duplicate = DuplicateSubmission(f"submission {submission_id!r} was already made")
-        return UUID(self._execute("submit", args, run, cmd, lambda: duplicate)["case_id"])
+        return UUID(self.execute("submit", args, run, cmd, lambda: duplicate)["case_id"])
 
     def receive(self, case_id: UUID, cmd: Command) -> date:
         """Receive (受理) a complete case; returns the promised deadline."""
@@ -273,9 +288,9 @@ class CaseLedger(SignedApplication):
             case_id, cmd, "decide", grant=grant, legal_basis=legal_basis, reasons=list(reasons)
         )
 
-    def issue_license(self, case_id: UUID, cmd: Command, *, license_ref: str) -> int:
-        """Record the issued license (blocked while any commitment is open)."""
-        return self._act(case_id, cmd, "issue_license", license_ref=license_ref)
+    def issue_license(self, case_id: UUID, cmd: Command) -> IssuedLicense:
+        """Issue the item's e-license (blocked while any commitment is open)."""
+        return self.vault.issue(case_id, cmd)
 
     # -- cases: results and closing -------------------------------------------------------------
 
@@ -369,9 +384,9 @@ class CaseLedger(SignedApplication):
             current = self.case(case_id).version
             return ConcurrencyError(case_id, cmd.expected_version or current - 1, current)
 
-        return self._execute(command, {"case_id": case_id, **args}, run, cmd, conflict)
+        return self.execute(command, {"case_id": case_id, **args}, run, cmd, conflict)
 
-    def _execute(
+    def execute(
         self,
         command: str,
         args: Mapping[str, Any],
@@ -379,7 +394,10 @@ class CaseLedger(SignedApplication):
         cmd: Command,
         conflict: Callable[[], LedgerError],
     ) -> Result:
-        """Run a command once per command id; a repeat returns the first result, writing nothing."""
+        """Run a command once per command id; a repeat returns the first result, writing nothing.
+
+        ``run`` loads and changes aggregates and returns them with the result to record.
+        """
         digest = fingerprint(command, dict(args))
         if cmd.command_id is not None:
             previous = self._command_record(cmd.actor.principal, cmd.command_id)

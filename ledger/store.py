@@ -160,6 +160,8 @@ class SignedApplication(Application[UUID]):
     """An eventsourcing application whose every stored event is signed and chained."""
 
     aggregates: ClassVar[tuple[type[Aggregate], ...]] = ()
+    # The library's default page of 10 makes every log reader chatty; read in pages of 1,000.
+    log_section_size = 1000
 
     def __init__(
         self,

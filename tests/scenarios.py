@@ -14,12 +14,13 @@ from ledger.case import SupplementVia
 from ledger.catalog import SpecialStep
 from ledger.commands import Command
 from ledger.documents import DocumentRef, ELicenseRef
+from ledger.vault_service import IssuedLicense
 from licenses.holder_ids import make_uscc
 
 PERMIT = "11512000MB1546347P000101003000"  # construction permit, joint review, 50 days
 BUSINESS = "11512000MB1578349K000112001000"  # enterprise establishment, 3 days
 COMPANY = make_uscc("9", "1", "512000", "MA62A0XC")
-APPLICANT = Actor(f"user-{COMPANY}", Role.APPLICANT)
+APPLICANT = Actor(COMPANY, Role.APPLICANT)  # unified identity: the verified holder id
 COURIER = Actor("ems", Role.COURIER)
 
 
@@ -120,10 +121,10 @@ def supplement_all(ledger: CaseLedger, clock: Clock, case_id: UUID) -> int:
     )
 
 
-def finish_by_courier(ledger: CaseLedger, clock: Clock, case_id: UUID, license_ref: str) -> None:
-    """Issue, dispatch by EMS, deliver, close and rate."""
+def finish_by_courier(ledger: CaseLedger, clock: Clock, case_id: UUID) -> IssuedLicense:
+    """Issue, dispatch by EMS, deliver, close and rate; returns the issued license."""
     lead = officer("zjj")
-    ledger.issue_license(case_id, Command(at=clock.tick(), actor=lead), license_ref=license_ref)
+    issued = ledger.issue_license(case_id, Command(at=clock.tick(), actor=lead))
     ledger.dispatch(
         case_id,
         Command(at=clock.tick(), actor=DESK, channel=Channel.WINDOW),
@@ -143,3 +144,4 @@ def finish_by_courier(ledger: CaseLedger, clock: Clock, case_id: UUID, license_r
         stars=5,
         comment="不用跑腿",
     )
+    return issued

@@ -4,6 +4,7 @@ verify passes a clean store and names the first bad event of a tampered one."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,56 @@ def test_verify_names_the_first_tampered_event_and_exits_non_zero(
     err = capsys.readouterr().err
     assert f"event #{rowid} (" in err
     assert "#9, leaf" in err and "failed check 'signature'" in err
+
+
+def test_demo_writes_license_files_that_verify_offline_and_a_changed_one_does_not(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo"]) == 0
+    capsys.readouterr()
+    demo = data_dir / "demo"
+    qr = (demo / "license.qr.txt").read_text()
+    assert qr.startswith("EL1:")
+    assert (demo / "license.qr.png").read_bytes().startswith(b"\x89PNG")
+    # The demo's compressed clock runs a little ahead of the wall clock.
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    args = [
+        "license",
+        "verify",
+        qr,
+        "--trust-list",
+        str(demo / "trust-list.cbor"),
+        "--status-list",
+        str(demo / "status-list.cbor"),
+        "--at",
+        later,
+    ]
+    assert main(args) == 0
+    assert '"status": "valid"' in capsys.readouterr().out
+    changed = qr[:-1] + ("A" if qr[-1] != "A" else "B")
+    assert main(["license", "verify", changed, *args[3:]]) == 1
+    out = capsys.readouterr().out
+    assert '"status": "malformed"' in out or '"status": "invalid"' in out
+    assert '"step": ' in out and '"step": null' not in out
+
+
+def test_license_verify_refuses_a_time_without_a_timezone(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo"]) == 0
+    demo = data_dir / "demo"
+    qr = (demo / "license.qr.txt").read_text()
+    capsys.readouterr()
+    code = main(
+        [
+            "license",
+            "verify",
+            qr,
+            "--trust-list",
+            str(demo / "trust-list.cbor"),
+            "--at",
+            "2026-11-22T10:00:00",
+        ]
+    )
+    assert code == 2
+    assert "--at must carry a timezone" in capsys.readouterr().err

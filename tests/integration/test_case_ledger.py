@@ -61,12 +61,13 @@ def test_a_full_case_reloads_verified_in_another_process(pair: Pair) -> None:
     clock = Clock(T0)
     story = play_permit_until_decision(pair.ledger, clock, "permit-int-1")
     supplement_all(pair.ledger, clock, story.case_id)
-    finish_by_courier(pair.ledger, clock, story.case_id, "L-1")
+    issued = finish_by_courier(pair.ledger, clock, story.case_id)
     case = pair.another().case(story.case_id)
     assert case.status is CaseStatus.CLOSED
     assert case.version == pair.ledger.case(story.case_id).version == 15
     assert case.due == story.due
     assert set(case.opinions) == {"zjj", "zrzyghj", "xfjy", "rfb"}
+    assert case.license_ref == issued.license_id
 
 
 def test_two_processes_changing_one_case_conflict_with_the_current_version(pair: Pair) -> None:

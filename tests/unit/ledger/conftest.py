@@ -12,6 +12,7 @@ from ledger.application import CaseLedger
 from ledger.calendar import load_calendar
 from ledger.catalog_data import load_sample_catalog, load_sample_departments
 from ledger.provisioning import provision
+from licenses.types import load_license_types
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in China
 ADMIN = Actor("admin-zhao", Role.ADMIN)
@@ -28,13 +29,7 @@ def make_ledger(env: dict[str, str] | None = None) -> tuple[CaseLedger, InMemory
         calendar=load_calendar(),
     )
     catalog = load_sample_catalog()
-    license_types: dict[str, set[str]] = {}
-    for terms in catalog:
-        for material in terms.materials:
-            if material.e_license_type:
-                license_types.setdefault(terms.required_departments[0], set()).add(
-                    material.e_license_type
-                )
+    license_types = load_license_types().type_codes_by_issuer()
     provision(
         ledger,
         store,

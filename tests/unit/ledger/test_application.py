@@ -49,15 +49,14 @@ def test_a_joint_review_permit_runs_from_submission_to_rating(ledger: CaseLedger
     clock = Clock(T0)
     story = play_permit_until_decision(ledger, clock, "permit-1")
     with pytest.raises(CommitmentOpen, match=r"\['zjls', 'aqxk', 'zljd'\]"):
-        ledger.issue_license(
-            story.case_id, Command(at=clock.tick(), actor=officer("zjj")), license_ref="L-1"
-        )
+        ledger.issue_license(story.case_id, Command(at=clock.tick(), actor=officer("zjj")))
     supplement_all(ledger, clock, story.case_id)
-    finish_by_courier(ledger, clock, story.case_id, "L-1")
+    issued = finish_by_courier(ledger, clock, story.case_id)
     case = ledger.case(story.case_id)
     assert case.status is CaseStatus.CLOSED
     assert case.visits == ()  # online submission and courier delivery: zero visits
-    assert case.license_ref == "L-1"
+    assert case.license_ref == issued.license_id
+    assert issued.qr_text.startswith("EL1:")
     assert case.rating == 5
 
 
@@ -214,13 +213,9 @@ def test_a_department_outside_the_case_cannot_act_on_it(ledger: CaseLedger) -> N
     supplement_all(ledger, clock, story.case_id)
     version = ledger.case(story.case_id).version
     with pytest.raises(ActionNotPermitted, match=r"issue_license on this case is for .*\['zjj'\]"):
-        ledger.issue_license(
-            story.case_id, Command(at=clock.tick(), actor=officer("scjgj")), license_ref="L"
-        )
+        ledger.issue_license(story.case_id, Command(at=clock.tick(), actor=officer("scjgj")))
     with pytest.raises(ActionNotPermitted, match="got an officer of 'xfjy'"):
-        ledger.issue_license(
-            story.case_id, Command(at=clock.tick(), actor=officer("xfjy")), license_ref="L"
-        )
+        ledger.issue_license(story.case_id, Command(at=clock.tick(), actor=officer("xfjy")))
     assert ledger.case(story.case_id).version == version
 
 

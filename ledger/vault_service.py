@@ -1,0 +1,269 @@
+"""The e-license vault's service side: issue a license from a granted case atomically with the
+case's event, change its status, hand a holder their own licenses, publish status lists.
+
+Composition over the ``CaseLedger``: the same signed log holds cases and licenses, so a case's
+``LicenseIssued`` and the license's ``Issued`` are saved in one batch or not at all.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import RecordConflictError
+
+from keys.registry import KeyRole
+from ledger.actors import Actor, Role
+from ledger.authority import check_department
+from ledger.commands import Command
+from ledger.errors import ActionNotPermitted, LedgerError
+from ledger.signing import SigningIdentity
+from licenses.credential import issue_credential
+from licenses.domain import License
+from licenses.errors import LicenseError
+from licenses.guards import lineage_of
+from licenses.identifiers import LicenseId
+from licenses.model import SlotStatus, StatusReference
+from licenses.qr import encode_qr_text
+from licenses.status import MIN_SLOTS, StatusList
+from licenses.types import LicenseTypes
+from licenses.vault import HolderLicenses, StatusSlot, issuance_claims, status_list_id
+
+if TYPE_CHECKING:
+    from ledger.application import CaseLedger
+
+_SLOT_ATTEMPTS = 8
+
+
+class UnknownLicense(LicenseError):
+    """No license with that id (or not one the caller may see)."""
+
+
+@dataclass(frozen=True)
+class IssuedLicense:
+    """What issuing returns: the license id, its credential and QR text."""
+
+    license_id: str
+    credential: bytes
+    qr_text: str
+    status_index: int
+
+
+class LicenseVault:
+    """Issues and manages e-licenses inside a ``CaseLedger``."""
+
+    def __init__(self, ledger: CaseLedger, types: LicenseTypes, rng: random.Random | None = None):
+        self._ledger = ledger
+        self.types = types
+        # Status indexes are drawn at random so they do not reveal issuance order.
+        self._rng = rng or random.SystemRandom()
+
+    # -- issuance --------------------------------------------------------------------------------
+
+    def issue(self, case_id: UUID, cmd: Command) -> IssuedLicense:
+        """Issue the item's e-license for a granted case with no open commitment."""
+        ledger = self._ledger
+
+        def run() -> tuple[list[Any], dict[str, Any]]:
+            case = ledger.case(case_id)
+            check_department("issue_license", cmd.actor, case.terms.required_departments)
+            license_type = self.types.for_item(case.item_code)
+            license_id = str(
+                LicenseId(
+                    license_type.type_code, license_type.issuer_uscc, case.id.hex[:16].upper(), 1
+                )
+            )
+            # The case rules first (granted, no open commitment): nothing is signed if they fail.
+            case.issue_license(
+                license_ref=license_id, at=cmd.at, actor=cmd.actor, channel=cmd.channel
+            )
+            identity = SigningIdentity(KeyRole.DEPARTMENT_SEAL, license_type.issuer)
+            signer, kid = ledger.key_directory.signer_for(identity)
+            ledger.key_directory.entry(kid).check(
+                cmd.at, owner=license_type.issuer, license_type=license_type.type_code
+            )
+            holder_id, _ = case.applicant
+            valid_to = None
+            if license_type.validity_years:
+                years = license_type.validity_years
+                valid_to = cmd.at.replace(year=cmd.at.year + years, microsecond=0)
+            fields = {
+                "名称": license_type.name,
+                "事项": case.terms.name,
+                "受理编号": case.receipt_number or "",
+                "决定依据": case.decision.legal_basis if case.decision else "",
+            }
+            list_id = status_list_id(license_type.issuer)
+            index = self._free_index(list_id)
+            claims = issuance_claims(
+                issuer=license_type.issuer,
+                holder_id=holder_id,
+                license_id=license_id,
+                license_type=license_type.type_code,
+                issued_at=cmd.at,
+                valid_to=valid_to,
+                status=StatusReference(list_id, index),
+                fields=fields,
+            )
+            credential = issue_credential(claims, signer, kid=kid)
+            actor = cmd.actor.as_dict()
+            license_ = License.issue(
+                case_id=case.id,
+                license_id=license_id,
+                license_type=license_type.type_code,
+                holder_id=holder_id,
+                issuer=license_type.issuer,
+                fields=fields,
+                valid_from=claims.nbf,
+                valid_to=valid_to,
+                credential=credential,
+                status_index=index,
+                at=cmd.at,
+                actor=actor,
+                channel=str(cmd.channel),
+            )
+            slot = StatusSlot(
+                list_id=list_id,
+                index=index,
+                license_id=license_id,
+                at=cmd.at,
+                actor=actor,
+                channel=str(cmd.channel),
+            )
+            holder = self._holder_index(holder_id, cmd)
+            holder.add(license_id=license_id, at=cmd.at, actor=actor, channel=str(cmd.channel))
+            result = {
+                "case_id": str(case.id),
+                "version": case.version,
+                "due": case.due,
+                "license_id": license_id,
+                "status_index": index,
+            }
+            return [case, license_, slot, holder], result
+
+        def conflict() -> LedgerError:
+            return LedgerError("license issuance raced another command; retry")
+
+        result = ledger.execute("issue_license", {"case_id": case_id}, run, cmd, conflict)
+        license_ = self.license(str(result["license_id"]))
+        return IssuedLicense(
+            license_.license_id,
+            license_.credential,
+            encode_qr_text(license_.credential),
+            license_.status_index,
+        )
+
+    def _free_index(self, list_id: str) -> int:
+        for _ in range(_SLOT_ATTEMPTS):
+            index = self._rng.randrange(MIN_SLOTS)
+            try:
+                self._ledger.repository.get(StatusSlot.create_id(list_id, index))
+            except AggregateNotFoundError:
+                return index
+        raise LedgerError(f"no free status slot in {list_id} after {_SLOT_ATTEMPTS} draws")
+
+    def _holder_index(self, holder_id: str, cmd: Command) -> HolderLicenses:
+        try:
+            index: HolderLicenses = self._ledger.repository.get(HolderLicenses.create_id(holder_id))
+        except AggregateNotFoundError:
+            index = HolderLicenses(
+                holder_id=holder_id, at=cmd.at, actor=cmd.actor.as_dict(), channel=str(cmd.channel)
+            )
+        return index
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def suspend(self, license_id: str, cmd: Command, *, reason: str) -> None:
+        """Suspend a license (its issuer's officers only)."""
+        self._change(
+            license_id,
+            cmd,
+            lambda lic: lic.suspend(
+                reason=reason, at=cmd.at, actor=cmd.actor.as_dict(), channel=str(cmd.channel)
+            ),
+        )
+
+    def reinstate(self, license_id: str, cmd: Command, *, reason: str) -> None:
+        """End a license's suspension."""
+        self._change(
+            license_id,
+            cmd,
+            lambda lic: lic.reinstate(
+                reason=reason, at=cmd.at, actor=cmd.actor.as_dict(), channel=str(cmd.channel)
+            ),
+        )
+
+    def revoke(self, license_id: str, cmd: Command, *, reason: str) -> None:
+        """Revoke a license for good."""
+        self._change(
+            license_id,
+            cmd,
+            lambda lic: lic.revoke(
+                reason=reason, at=cmd.at, actor=cmd.actor.as_dict(), channel=str(cmd.channel)
+            ),
+        )
+
+    def _change(self, license_id: str, cmd: Command, act: Any) -> None:
+        license_ = self.license(license_id)
+        if cmd.actor.role is not Role.OFFICER or cmd.actor.department != license_.issuer:
+            raise ActionNotPermitted(
+                f"changing license {license_id} is for officers of {license_.issuer!r}, "
+                f"got {cmd.actor.role.value} of {cmd.actor.department!r}"
+            )
+        act(license_)
+        try:
+            self._ledger.save(license_)
+        except RecordConflictError:
+            raise LedgerError(f"license {license_id} changed concurrently; retry") from None
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def license(self, license_id: str) -> License:
+        """Return a license by id (any version of its lineage)."""
+        try:
+            license_: License = self._ledger.repository.get(
+                License.create_id(lineage_of(license_id))
+            )
+        except (AggregateNotFoundError, LicenseError):
+            raise UnknownLicense(f"no license with id {license_id!r}") from None
+        return license_
+
+    def licenses_of(self, holder_id: str, requester: Actor) -> list[License]:
+        """Return a holder's own licenses; only the holder (or staff acting for them) may ask."""
+        if requester.role is Role.APPLICANT and requester.principal != holder_id:
+            raise UnknownLicense("no licenses for this holder")  # never confirm someone else's
+        if requester.role is Role.OFFICER and requester.on_behalf_of != holder_id:
+            raise UnknownLicense("no licenses for this holder")
+        if requester.role not in (Role.APPLICANT, Role.OFFICER):
+            raise UnknownLicense("no licenses for this holder")
+        try:
+            index: HolderLicenses = self._ledger.repository.get(HolderLicenses.create_id(holder_id))
+        except AggregateNotFoundError:
+            return []
+        return [self.license(license_id) for license_id in index.license_ids]
+
+    def status_list(self, issuer: str, at: datetime) -> bytes:
+        """Return the issuer's signed status list as of now (every slot it has reserved)."""
+        status = StatusList()
+        log, start = self._ledger.notification_log, 1
+        while True:
+            page = log.select(start=start, limit=1000, topics=["license.Issued"])
+            for notification in page:
+                license_: License = self._ledger.repository.get(
+                    UUID(str(notification.originator_id))
+                )
+                if license_.issuer == issuer:
+                    for index, slot in license_.status_slots().items():
+                        if slot is not SlotStatus.VALID:
+                            status.set(index, slot)
+            if len(page) < 1000:
+                break
+            start = page[-1].id + 1
+        signer, kid = self._ledger.key_directory.signer_for(
+            SigningIdentity(KeyRole.DEPARTMENT_SEAL, issuer)
+        )
+        return status.to_signed(signer, kid=kid, issued_at=at, list_id=status_list_id(issuer))
