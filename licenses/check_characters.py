@@ -33,7 +33,10 @@ _MOD11_2_WEIGHTS: Final = tuple(pow(2, k, 11) for k in range(1, 33))
 def first_outside(text: str, alphabet: str, start: int = 0) -> int | None:
     """Return the index of the first character of ``text`` from ``start`` not in ``alphabet``."""
     # Fast path: one set operation answers the common case, an id that is all valid.
-    if set(text[start:]) <= _SETS.get(alphabet, set(alphabet)):
+    allowed = _SETS.get(alphabet)
+    if allowed is None:
+        allowed = frozenset(alphabet)
+    if allowed.issuperset(text[start:] if start else text):
         return None
     for index in range(start, len(text)):
         if text[index] not in alphabet:
@@ -61,12 +64,18 @@ def _values(s: str, alphabet: str, what: str) -> list[int]:
         ) from None
 
 
+# ISO 7064 hybrid system: remainders run mod 36 (0 read as 36), doubled mod 37 between steps.
+# The step as a table, next product = _MOD37_36_NEXT[product][value], for products 0-36.
+_MOD37_36_NEXT: Final = tuple(
+    tuple(((product + value) % 36 or 36) * 2 % 37 for value in range(36)) for product in range(37)
+)
+
+
 def _mod37_36_remainder(values: list[int]) -> int:
-    # ISO 7064 hybrid system: remainders run mod 36 (0 read as 36), doubled mod 37 between steps.
     product = 36
+    table = _MOD37_36_NEXT
     for value in values:
-        remainder = (product + value) % 36 or 36
-        product = remainder * 2 % 37
+        product = table[product][value]
     return product
 
 

@@ -34,6 +34,8 @@ from licenses.holder_ids import is_holder_id
 from licenses.identifiers import LicenseId
 from licenses.model import FieldValue, LicenseState, SlotStatus
 
+__all__ = ["License", "lineage_of"]
+
 _NAMESPACE = uuid5(NAMESPACE_URL, "urn:caseledger:license")
 
 

@@ -151,9 +151,12 @@ class LicenseClaims:
                 f"version: expected the license id's version {parsed.version}, got {self.version!r}"
             )
 
-    def with_fields(self, fields: Mapping[str, FieldValue]) -> LicenseClaims:
-        """Return the same claims with other ``fields`` (the rest is not validated again)."""
-        _check_fields(fields)
+    def with_fields(
+        self, fields: Mapping[str, FieldValue], *, checked: bool = False
+    ) -> LicenseClaims:
+        """Return the same claims with other ``fields``; ``checked`` skips re-checking them."""
+        if not checked:
+            _check_fields(fields)
         # A copy of the validated attributes without running __init__ again; only fields change.
         claims = object.__new__(LicenseClaims)
         claims.__dict__.update(self.__dict__)

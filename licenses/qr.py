@@ -8,6 +8,7 @@ the inflated size is capped so a small QR code cannot expand into a large alloca
 from __future__ import annotations
 
 import io
+import struct
 import zlib
 from typing import Final
 
@@ -25,6 +26,10 @@ ERROR_LEVEL: Final = "Q"
 QR_MODE: Final = "alphanumeric"
 
 _B45_VALUES: Final = {char: value for value, char in enumerate(BASE45_ALPHABET)}
+_INVALID: Final = 255
+_B45_TABLE: Final = bytes(
+    _B45_VALUES.get(chr(byte), _INVALID) if byte < 128 else _INVALID for byte in range(256)
+)
 _PAIR_MAX: Final = 0xFFFF
 _BYTE_MAX: Final = 0xFF
 
@@ -33,14 +38,17 @@ def b45encode(data: bytes) -> str:
     """Encode bytes as Base45 (RFC 9285 §4): two bytes to three characters, a last byte to two."""
     alphabet = BASE45_ALPHABET
     out: list[str] = []
-    for i in range(0, len(data) - 1, 2):
-        value = data[i] * 256 + data[i + 1]
-        c, rest = divmod(value, 45)
-        e, d = divmod(c, 45)
-        out.append(alphabet[rest] + alphabet[d] + alphabet[e])
+    append = out.append
+    for value in struct.unpack(f">{len(data) // 2}H", data[: len(data) - len(data) % 2]):
+        rest, c = divmod(value, 45)
+        e, d = divmod(rest, 45)
+        append(alphabet[c])
+        append(alphabet[d])
+        append(alphabet[e])
     if len(data) % 2:
         d, c = divmod(data[-1], 45)
-        out.append(alphabet[c] + alphabet[d])
+        append(alphabet[c])
+        append(alphabet[d])
     return "".join(out)
 
 
@@ -48,24 +56,28 @@ def b45decode(text: str) -> bytes:
     """Decode strict Base45 (RFC 9285 §4.2): refuse foreign characters, length 1 mod 3, overflow."""
     if len(text) % 3 == 1:
         raise InvalidBase45(f"Base45: expected a length of 0 or 2 mod 3, got {len(text)} (1 mod 3)")
-    try:
-        values = [_B45_VALUES[char] for char in text]
-    except KeyError:
+    # One C-level pass maps every character to its value; anything else becomes 255.
+    values = text.encode("ascii", "replace").translate(_B45_TABLE)
+    if _INVALID in values:
         position = next(i for i, char in enumerate(text) if char not in _B45_VALUES)
         raise InvalidBase45(
             f"Base45 position {position + 1}: expected one of {BASE45_ALPHABET!r}, "
             f"got {text[position]!r}"
-        ) from None
-    out = bytearray()
+        )
     full = len(values) - len(values) % 3
-    for i in range(0, full, 3):
-        value = values[i] + values[i + 1] * 45 + values[i + 2] * 2025
-        if value > _PAIR_MAX:
-            raise InvalidBase45(
-                f"Base45 group at position {i + 1}: expected a value of at most {_PAIR_MAX}, "
-                f"got {value}"
-            )
-        out += value.to_bytes(2, "big")
+    groups = [
+        c + d * 45 + e * 2025
+        for c, d, e in zip(values[0:full:3], values[1:full:3], values[2:full:3], strict=True)
+    ]
+    try:
+        out = bytearray(struct.pack(f">{len(groups)}H", *groups))
+    except struct.error:
+        # Only a group above 65535 makes the unsigned 16-bit packing fail.
+        index = next(i for i, value in enumerate(groups) if value > _PAIR_MAX)
+        raise InvalidBase45(
+            f"Base45 group at position {3 * index + 1}: expected a value of at most "
+            f"{_PAIR_MAX}, got {groups[index]}"
+        ) from None
     if full < len(values):
         value = values[full] + values[full + 1] * 45
         if value > _BYTE_MAX:

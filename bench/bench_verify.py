@@ -1,0 +1,189 @@
+"""Offline verification time per e-license credential vs raw Ed25519 verification of the same
+Sig_structure bytes in the same run, plus QR encode and decode time.
+
+    .venv/bin/python bench/bench_verify.py [--n 300] [--rounds 7]
+
+Every credential is distinct (its own license id, slot and salts). Each row is the best of
+``--rounds`` passes over all ``--n`` credentials, the passes of all rows interleaved so that
+machine load hits them alike. Target: verification / raw Ed25519 ≤ 1.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from keys.cose import decode_sign1, sig_structure
+from keys.keyring import KeyRing, KeyRingApplication
+from keys.registry import KeyRole, kid_for
+from keys.signer import Ed25519Signer
+from keys.trustlist import build_trust_list, load_trust_list
+from licenses.credential import issue_credential
+from licenses.identifiers import LicenseId
+from licenses.model import LicenseClaims, SlotStatus, StatusReference
+from licenses.qr import decode_qr_text, encode_qr_text
+from licenses.status import StatusList
+from licenses.verify import Verifier
+
+T0 = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
+AT = T0 + timedelta(days=100)
+ADMIN: dict[str, str | None] = {
+    "principal": "bench",
+    "role": "admin",
+    "department": None,
+    "on_behalf_of": None,
+}
+DEPARTMENT = "scjgj"
+TYPE_CODE = "11100000000013338W011"
+ISSUER_USCC = "11430000006122244L"
+LIST_ID = "scjgj/2026/1"
+FIELDS: dict[str, str | int | bool] = {
+    "name": "湖南某某科技有限公司",
+    "legal_representative": "张三",
+    "address": "长沙市岳麓区麓山南路1号",
+    "scope": "软件开发；信息技术咨询服务",
+    "registered_capital": 1_000_000,
+    "listed": False,
+}
+
+
+def signer(label: str) -> Ed25519Signer:
+    """A signer from a fixed seed."""
+    return Ed25519Signer.from_seed(hashlib.sha256(label.encode()).digest())
+
+
+def world() -> tuple[Ed25519Signer, Verifier, bytes]:
+    """The issuing key, a verifier over a root-signed trust list, and a signed status list."""
+    root, issuer = signer("bench root"), signer("bench scjgj")
+    ring = KeyRing(
+        KeyRingApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}), root.public_key_der()
+    )
+    ring.bootstrap(root, owner="platform", valid_from=T0, valid_to=None, at=T0, actor=ADMIN)
+    ring.register(
+        root=root,
+        public_key_der=issuer.public_key_der(),
+        owner=DEPARTMENT,
+        role=KeyRole.ISSUER,
+        department=DEPARTMENT,
+        license_types=[TYPE_CODE],
+        valid_from=T0,
+        at=T0,
+        actor=ADMIN,
+    )
+    signed = build_trust_list(ring.entries(), root=root, issued_at=T0, sequence=1)
+    verifier = Verifier(load_trust_list(signed, root.public_key_der()))
+    status_list = StatusList()
+    status_list.set(7, SlotStatus.REVOKED)
+    status = status_list.to_signed(
+        issuer, kid=kid_for(issuer.public_key_der()), issued_at=AT, list_id=LIST_ID
+    )
+    return issuer, verifier, status
+
+
+def credentials(issuer: Ed25519Signer, n: int) -> list[bytes]:
+    """``n`` distinct credentials."""
+    made = []
+    for i in range(n):
+        serial = f"2026{i:08d}"
+        claims = LicenseClaims(
+            iss=DEPARTMENT,
+            sub="11010519491231002X",
+            iat=T0 + timedelta(days=1),
+            nbf=T0 + timedelta(days=1),
+            exp=T0 + timedelta(days=1826),
+            license_id=str(LicenseId(TYPE_CODE, ISSUER_USCC, serial)),
+            license_type=TYPE_CODE,
+            version=1,
+            status=StatusReference(LIST_ID, 1000 + i),
+            fields=FIELDS,
+        )
+        made.append(issue_credential(claims, issuer, kid=kid_for(issuer.public_key_der())))
+    return made
+
+
+def best_of(rows: dict[str, Callable[[], None]], rounds: int) -> dict[str, float]:
+    """Best wall time of each row over ``rounds`` interleaved passes."""
+    best = dict.fromkeys(rows, float("inf"))
+    for _ in range(rounds):
+        for name, run in rows.items():
+            start = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=300, help="credentials (default 300)")
+    parser.add_argument("--rounds", type=int, default=7, help="passes per row (default 7)")
+    args = parser.parse_args(argv)
+
+    issuer, verifier, status = world()
+    creds = credentials(issuer, args.n)
+    texts = [encode_qr_text(c) for c in creds]
+    public_key = issuer.public_key()
+    raw = []
+    for credential in creds:
+        message = decode_sign1(credential)
+        raw.append((message.signature, sig_structure(message.protected_bytes, message.payload)))
+    for credential, text in zip(creds, texts, strict=True):
+        for result in (
+            verifier.verify(credential, at=AT),
+            verifier.verify(text, status_list=status, at=AT),
+        ):
+            if not result.valid:
+                raise SystemExit(f"bench credential does not verify: {result.reason}")
+
+    def raw_ed25519() -> None:
+        for signature, to_be_signed in raw:
+            public_key.verify(signature, to_be_signed)
+
+    def verify_bytes() -> None:
+        for credential in creds:
+            verifier.verify(credential, at=AT)
+
+    def verify_bytes_with_status() -> None:
+        for credential in creds:
+            verifier.verify(credential, status_list=status, at=AT)
+
+    def verify_text_with_status() -> None:
+        for text in texts:
+            verifier.verify(text, status_list=status, at=AT)
+
+    def qr_encode() -> None:
+        for credential in creds:
+            encode_qr_text(credential)
+
+    def qr_decode() -> None:
+        for text in texts:
+            decode_qr_text(text)
+
+    rows: dict[str, Callable[[], None]] = {
+        "raw Ed25519 verify (Sig_structure)": raw_ed25519,
+        "verify COSE bytes": verify_bytes,
+        "verify COSE bytes + status list": verify_bytes_with_status,
+        "verify QR text + status list": verify_text_with_status,
+        "QR encode (zlib + Base45)": qr_encode,
+        "QR decode (Base45 + zlib)": qr_decode,
+    }
+    best = best_of(rows, args.rounds)
+    base = best["raw Ed25519 verify (Sig_structure)"]
+    size = sum(len(c) for c in creds) // len(creds)
+    chars = sum(len(t) for t in texts) // len(texts)
+    print(f"{args.n} credentials, {size} COSE bytes / {chars} QR characters each")
+    print(f"best of {args.rounds} interleaved passes")
+    print(f"{'row':38} {'µs/credential':>14} {'× raw':>7}")
+    for name, seconds in best.items():
+        per = seconds / args.n * 1e6
+        print(f"{name:38} {per:14.1f} {seconds / base:7.2f}")
+    ratio = best["verify COSE bytes + status list"] / base
+    verdict = "meets" if ratio <= 1.5 else "misses"
+    print(f"verification / raw Ed25519 = {ratio:.2f} ({verdict} the 1.5 target)")
+
+
+if __name__ == "__main__":
+    main()
