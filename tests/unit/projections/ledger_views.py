@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
+from keys.store import InMemoryKeyStore
 from ledger.actors import Actor, Channel, Role
 from ledger.application import CaseLedger
 from ledger.commands import Command
@@ -23,9 +24,11 @@ from tests.scenarios import APPLICANT, BUSINESS, COMPANY, COURIER, DESK, doc, of
 from tests.unit.ledger.conftest import T0, make_ledger
 
 SOLE_TRADER = "11512000MB1578349K000112005000"  # 个体工商户设立登记: 1 day, zero-visit target
+REAL_ESTATE = "11512000MB1532340D000105002000"  # 企业不动产登记: 5 days, site inspection, zrzyghj
 MATERIALS = {
     BUSINESS: ("sqs", "zc", "rzwj", "zszm", "wtsh"),
     SOLE_TRADER: ("sqs", "sfzm", "csbm"),
+    REAL_ESTATE: ("sqs", "yyzz", "qsly", "wszm", "djdc"),
 }
 LEAD = officer("scjgj")
 _M = TypeVar("_M", bound=ReadModel)
@@ -43,6 +46,7 @@ class Views:
     """A ledger, the default read models and the runner that feeds them."""
 
     ledger: CaseLedger
+    store: InMemoryKeyStore
     database: Database
     runner: ProjectionRunner
     models: dict[str, ReadModel] = field(default_factory=dict)
@@ -79,11 +83,11 @@ class Views:
 
 def open_views(env: dict[str, str] | None = None, **runner_options: Any) -> Views:
     """Views over a provisioned ledger: in memory by default, else over ``env``'s database."""
-    ledger, _ = make_ledger(env)
+    ledger, store = make_ledger(env)
     models = default_read_models(ledger.calendar)
     database = memory_database() if env is None else None
     runner = ProjectionRunner(ledger.recorder, models, database=database, **runner_options)
-    return Views(ledger, runner.database, runner, {m.name: m for m in models})
+    return Views(ledger, store, runner.database, runner, {m.name: m for m in models})
 
 
 def local_day(day: int, hour: int = 9) -> datetime:
@@ -98,12 +102,18 @@ class Desk:
     ledger: CaseLedger
 
     def submit(
-        self, item: str, at: datetime, *, window: bool = False, holder: str = COMPANY
+        self,
+        item: str,
+        at: datetime,
+        *,
+        window: bool = False,
+        holder: str = COMPANY,
+        actor: Actor = APPLICANT,
     ) -> UUID:
         """Submit ``item`` with every material, online or at the window."""
         channel = Channel.WINDOW if window else Channel.ONLINE
         return self.ledger.submit(
-            Command(at=at, actor=APPLICANT, channel=channel),
+            Command(at=at, actor=actor, channel=channel),
             submission_id=uuid4().hex,
             item_code=item,
             applicant_id=holder,
@@ -177,3 +187,31 @@ class Desk:
 
 
 PROXY = Actor("officer-wang", Role.OFFICER, department="zwfwzx", on_behalf_of=COMPANY)
+
+
+def play_statistics_cases(desk: Desk) -> dict[str, UUID]:
+    """Four small cases whose figures are worked out by hand in the statistics tests.
+
+    a: business, online, decided in 2 working days, courier, 5 stars (0 visits, on time);
+    b: business, window, decided in 5 (late), picked up, 3 stars (2 visits);
+    c: sole trader, online, paused for a correction, one recorded visit, decided in 2, 4 stars;
+    d: business, received and still under review.
+    """
+    a = desk.submit(BUSINESS, local_day(2))
+    desk.receive(a, local_day(2, 10))
+    desk.grant(a, local_day(4))
+    desk.finish(a, local_day(4, 10), stars=5)
+    b = desk.submit(BUSINESS, local_day(2), window=True)
+    desk.receive(b, local_day(2, 10))
+    desk.grant(b, local_day(9))
+    desk.finish(b, local_day(10), pickup=True, stars=3)
+    c = desk.submit(SOLE_TRADER, local_day(2))
+    desk.receive(c, local_day(2, 10))
+    desk.notify(c, local_day(2, 11))
+    desk.correct(c, local_day(4))
+    desk.visit(c, local_day(4, 10))
+    desk.grant(c, local_day(5))
+    desk.finish(c, local_day(5, 10), stars=4)
+    d = desk.submit(BUSINESS, local_day(3))
+    desk.receive(d, local_day(3, 10))
+    return {"a": a, "b": b, "c": c, "d": d}

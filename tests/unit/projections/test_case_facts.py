@@ -8,7 +8,7 @@ from uuid import UUID
 
 import pytest
 
-from ledger.calendar import Pause
+from ledger.calendar import Pause, WorkingCalendar
 from ledger.case import CaseStatus
 from projections.case_facts import (
     CaseFacts,
@@ -124,3 +124,18 @@ def test_stored_times_are_fixed_width_utc_text() -> None:
     at = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
     assert stored_time(at) == "2026-03-02T01:00:00.000000Z"
     assert read_time(stored_time(at)) == at
+
+
+def test_working_days_are_left_unknown_when_the_calendar_lacks_the_year(views: Views) -> None:
+    desk = Desk(views.ledger)
+    case_id = desk.submit(BUSINESS, local_day(2))
+    desk.receive(case_id, local_day(2, 10))
+    desk.grant(case_id, local_day(4))
+    full = views.ledger.calendar
+    only_2025 = WorkingCalendar(notices=tuple(n for n in full.notices if n.year == 2025))
+    fold = CaseFold(only_2025, b"k")
+    facts: CaseFacts | None = None
+    for envelope in case_envelopes(views):
+        facts = fold(facts, envelope)
+    assert facts is not None
+    assert (facts.status, facts.on_time, facts.working_days) == (CaseStatus.DECIDED, True, None)
