@@ -1,5 +1,5 @@
-"""Licenses: the e-license model, identifiers, credential codec, QR codec, offline verifier and
-status lists.
+"""Licenses: identifiers, the License aggregate, COSE credentials with selective disclosure, the
+QR codec, signed status lists and the offline verifier.
 
-May import ``keys`` (its Protocols and ``keys.cose``) only.
+Sees ``keys`` only through the Signer port, ``keys.cose``/``keys.cbor`` and read-only key entries.
 """

@@ -1,23 +1,23 @@
-"""The license credential: a COSE_Sign1 (RFC 9052 §4.2) over CWT claims (RFC 8392) with
-salted per-field digests, so a holder can disclose only some fields (ISO 18013-5 MSO idea).
-
-Layout, by label:
-
-    protected     {1: alg, 4: kid}                       written by ``keys.cose.sign1``
-    unprotected   {-65537: [bstr, ...]}                  the disclosures (private-use label)
-    payload       {1: iss, 2: sub, 4: exp (optional), 5: nbf, 6: iat,
-                   "lid": license id, "lty": license type, "ver": version,
-                   "sts": [status list id, slot index], "dig": {field name: digest}}
-
-A disclosure is the canonical CBOR of ``[salt (16 random bytes), field name, value]``, carried as
-a bstr so its digest is taken over the exact bytes received; ``dig`` maps each field name to the
-SHA-256 of its disclosure. The signature covers the digests, not the disclosures, so dropping
-disclosures from the unprotected header (a presentation) leaves the signature valid, while a
-changed, forged or extra disclosure no longer matches a signed digest. Field names are visible in
-``dig``; values are hidden until disclosed. The payload mixes small int keys (1 byte) and 3-letter
-text keys (4 bytes), for which cbor2's length-first canonical order (RFC 8949 §4.2.3) and the
-bytewise order (§4.2.1) agree.
+"""The license credential (RFC 9052 §4.2 COSE_Sign1 over RFC 8392 CWT claims) with salted
+per-field digests, so a holder can disclose only some fields (the ISO 18013-5 MSO idea).
 """
+
+# Layout, by label:
+#
+#     protected     {1: alg, 4: kid}                       written by keys.cose.sign1
+#     unprotected   {-65537: [bstr, ...]}                  the disclosures (private-use label)
+#     payload       {1: iss, 2: sub, 4: exp (optional), 5: nbf, 6: iat,
+#                    "lid": license id, "lty": license type, "ver": version,
+#                    "sts": [status list id, slot index], "dig": {field name: digest}}
+#
+# A disclosure is the canonical CBOR of [salt (16 random bytes), field name, value], carried as a
+# bstr so its digest is taken over the exact bytes received; "dig" maps each field name to the
+# SHA-256 of its disclosure. The signature covers the digests, not the disclosures, so dropping
+# disclosures from the unprotected header (a presentation) leaves the signature valid, while a
+# changed, forged or extra disclosure no longer matches a signed digest. Field names are visible in
+# "dig"; values stay hidden until disclosed. The payload mixes small int keys (1 byte) and 3-letter
+# text keys (4 bytes), for which cbor2's length-first canonical order (RFC 8949 §4.2.3) and the
+# bytewise order (§4.2.1) agree.
 
 from __future__ import annotations
 

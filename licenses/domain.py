@@ -1,8 +1,8 @@
 """The License aggregate: one license lineage from issuance through amendments and renewals to
 suspension, reinstatement or revocation; expiry is derived from validity, never recorded.
-
-Each public command checks everything first, then triggers one past-tense event.
 """
+
+# Each public command checks everything first, then triggers one past-tense event.
 
 from __future__ import annotations
 

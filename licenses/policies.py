@@ -1,9 +1,8 @@
-"""Verification rules (step 13 of the offline verifier): small policies that compose.
+"""Verification rules (step 13 of the offline verifier): small policies that compose."""
 
-A policy looks at the verified claims and the verification context and returns ``None`` to accept
-or the reason it rejects. A verifier runs every policy of its set; an empty set is refused, so a
-verifier can never end up accepting by having no rules at all.
-"""
+# A policy looks at the verified claims and the verification context and returns None to accept
+# or the reason it rejects. A verifier runs every policy of its set; an empty set is refused, so a
+# verifier can never end up accepting by having no rules at all.
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """QR payloads: ``EL1:`` + Base45 (RFC 9285) of zlib (RFC 1950) compressed COSE bytes, and the
 QR images (alphanumeric mode, error correction level Q) that carry them.
-
-Decoding is strict: the prefix, every Base45 group and the zlib stream must be exactly right, and
-the inflated size is capped so a small QR code cannot expand into a large allocation.
 """
+
+# Decoding is strict: the prefix, every Base45 group and the zlib stream must be exactly right, and
+# the inflated size is capped so a small QR code cannot expand into a large allocation.
 
 from __future__ import annotations
 

@@ -1,13 +1,13 @@
-"""Signed status lists: 2 bits per license slot, zlib-compressed, signed as a COSE_Sign1
-(RFC 9052 §4.2), so an offline verifier learns revocations and suspensions without a database.
-
-Slot values: 0 valid, 1 revoked, 2 suspended, 3 reserved (refused). The bit layout follows the
-IETF Token Status List (draft-ietf-oauth-status-list §4.1): slot ``i`` sits in byte ``i // 4`` at
-bit offset ``2 * (i % 4)``, least significant bits first. The signed payload is the canonical CBOR
-map ``{"format", "list_id", "issued_at", "size", "bits"}`` with ``bits`` the zlib-compressed
-bytes. At least 131,072 slots per list, allocated at random, so a slot index says nothing about
-when or in which order a license was issued (herd privacy).
+"""Signed status lists (COSE_Sign1, RFC 9052 §4.2): 2 bits per license slot, zlib-compressed, so
+an offline verifier learns revocations and suspensions without a database.
 """
+
+# Slot values: 0 valid, 1 revoked, 2 suspended, 3 reserved (refused). The bit layout follows the
+# IETF Token Status List (draft-ietf-oauth-status-list §4.1): slot i sits in byte i // 4 at bit
+# offset 2 * (i % 4), least significant bits first. The signed payload is the canonical CBOR map
+# {"format", "list_id", "issued_at", "size", "bits"} with "bits" the zlib-compressed bytes. At
+# least 131,072 slots per list, allocated at random, so a slot index says nothing about when or in
+# which order a license was issued (herd privacy).
 
 from __future__ import annotations
 
@@ -178,8 +178,8 @@ def _signer_key(
 def load_status_list(
     data: bytes, trust: TrustList | PublicKey | bytes, *, owner: str | None = None
 ) -> StatusList:
-    """Verify a signed status list with a trust list (key valid at issuance, for ``owner``) or a
-    public key (DER or object), and return it."""
+    """Verify a signed status list against a trust list (or a public key) and return it."""
+    # With a trust list the signing key must be valid at issuance, and ``owner``'s when given.
     try:
         # 1. COSE structure, then the signing key: by kid from the trust list, or the one given.
         message = cose.decode_sign1(data)

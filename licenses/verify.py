@@ -1,12 +1,12 @@
-"""The offline verifier: QR text or COSE bytes in, a structured result naming the failed step out.
-
-Needs only a trust list (and, for revocations, a signed status list); no database. Steps:
-1 prefix, 2 Base45, 3 zlib, 4 strict CBOR, 5 COSE structure (RFC 9052 §4.2) and claims,
-6 kid → trust list, 7 algorithm allowed, 8 signature (RFC 9052 §4.4) and disclosures, 9 key
-validity at iat, 10 key allowed for the license type, 11 time (nbf/exp), 12 status list, 13 rules.
-Bad input never raises: every failure is a result. Only configuration errors raise (an empty
-policy set, an argument of the wrong type).
+"""The offline verifier: QR text or COSE bytes in, a result naming the failed step out; it needs
+only a trust list (and a signed status list for revocations), and bad input never raises.
 """
+
+# Steps: 1 prefix, 2 Base45, 3 zlib, 4 strict CBOR, 5 COSE structure (RFC 9052 §4.2) and claims,
+# 6 kid -> trust list, 7 algorithm allowed, 8 signature (RFC 9052 §4.4) and disclosures, 9 key
+# validity at iat, 10 key allowed for the license type, 11 time (nbf/exp), 12 status list, 13 rules.
+# Every failure of the input is a result; only configuration errors raise (an empty policy set, a
+# trust list argument that is not a TrustList).
 
 from __future__ import annotations
 
