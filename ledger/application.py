@@ -35,12 +35,14 @@ from ledger.findings import RefusedAttempt
 from ledger.keydirectory import LedgerKeys
 from ledger.persistence import install_append_only_guard
 from ledger.rules import local_date
+from ledger.sharing_service import LicenseSharing
 from ledger.store import SignedApplication
 from ledger.vault_service import IssuedLicense, LicenseVault
 from licenses.domain import License
 from licenses.errors import InvalidHolderId
 from licenses.holder_ids import parse_holder_id
 from licenses.types import load_license_types
+from licenses.usage import LicenseUse, load_sharing_policies
 from licenses.vault import HolderLicenses, StatusSlot
 
 Result = dict[str, Any]
@@ -60,6 +62,7 @@ class CaseLedger(SignedApplication):
         License,
         StatusSlot,
         HolderLicenses,
+        LicenseUse,
     )
 
     def __init__(
@@ -81,7 +84,9 @@ class CaseLedger(SignedApplication):
         directory.attach(self.keyring)
         self.key_directory = directory
         self.calendar = calendar
-        self.vault = LicenseVault(self, load_license_types())
+        types = load_license_types()
+        self.vault = LicenseVault(self, types)
+        self.sharing = LicenseSharing(self, types, load_sharing_policies())
         install_append_only_guard(self.recorder)
 
     # -- catalog ---------------------------------------------------------------------------------

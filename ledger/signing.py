@@ -56,8 +56,9 @@ class SigningIdentity:
 def signing_identity(actor: Mapping[str, Any]) -> SigningIdentity:
     """Return whose key must sign an action by ``actor`` (DESIGN §3 'Who signs')."""
     role = actor.get("role")
-    if role == Role.OFFICER:
-        # A department's seal key signs for its officers; the officer is named in the payload.
+    if role in (Role.OFFICER, Role.VERIFIER):
+        # A department's seal key signs for its officers (and its verifying staff); the person
+        # is named in the payload.
         return SigningIdentity(KeyRole.DEPARTMENT_SEAL, str(actor.get("department")))
     if role == Role.APPLICANT:
         # The platform's intake key signs an applicant's online actions.
@@ -67,8 +68,8 @@ def signing_identity(actor: Mapping[str, Any]) -> SigningIdentity:
     if role in (Role.ADMIN, Role.SYSTEM):
         return SigningIdentity(KeyRole.ROOT, None)
     raise SigningIdentityError(
-        f"actors with role {role!r} do not write to the ledger; expected officer, applicant, "
-        "courier, admin or system"
+        f"actors with role {role!r} do not write to the ledger; expected officer, verifier, "
+        "applicant, courier, admin or system"
     )
 
 

@@ -1,0 +1,240 @@
+"""Departments verify instead of asking for paper: online verification of a license (by QR text
+or number) and a department's shared-data view of a holder's licenses, each use recorded.
+
+Every call writes a signed ``LicenseUse`` event (who, which license, why, what was seen, the
+result), so holders can see who used their data and auditors can trace it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from keys.trustlist import TrustList
+from ledger.actors import Role
+from ledger.commands import Command
+from ledger.errors import ActionNotPermitted
+from licenses.credential import decode_credential, present
+from licenses.domain import License
+from licenses.errors import LicenseError
+from licenses.model import LicenseState
+from licenses.qr import encode_qr_text
+from licenses.types import LicenseTypes
+from licenses.usage import LicenseUse, SharingPolicies
+from licenses.verify import VerificationResult, VerificationStatus, Verifier
+
+if TYPE_CHECKING:
+    from ledger.application import CaseLedger
+
+_ONLINE_STATUS = {
+    LicenseState.REVOKED: VerificationStatus.REVOKED,
+    LicenseState.SUSPENDED: VerificationStatus.SUSPENDED,
+    LicenseState.EXPIRED: VerificationStatus.EXPIRED,
+    LicenseState.NOT_YET_VALID: VerificationStatus.NOT_YET_VALID,
+}
+
+
+def holder_ref(holder_id: str) -> str:
+    """Return a pseudonymous reference to a holder for use records and indexes."""
+    return hashlib.sha256(b"caseledger/holder/" + holder_id.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class SharedLicense:
+    """What a department's view shows of one license: only the fields its policy allows."""
+
+    license_id: str
+    license_type: str
+    issuer: str
+    state: str
+    fields: dict[str, str | int | bool]
+    presentation: str  # EL1: QR text disclosing only those fields, verifiable offline
+
+
+class LicenseSharing:
+    """Online verification and shared-data views over the ledger's licenses."""
+
+    def __init__(self, ledger: CaseLedger, types: LicenseTypes, policies: SharingPolicies):
+        self._ledger = ledger
+        self.types = types
+        self.policies = policies
+
+    def verify(
+        self,
+        cmd: Command,
+        *,
+        purpose: str,
+        qr_text: str | None = None,
+        license_id: str | None = None,
+    ) -> VerificationResult:
+        """Verify a license for a stated purpose (signature, keys, time, status); record it."""
+        department = self._department(cmd)
+        if not purpose.strip():
+            raise ActionNotPermitted("a verification must state its purpose, got an empty one")
+        if (qr_text is None) == (license_id is None):
+            raise ActionNotPermitted("give exactly one of a QR text or a license number")
+        license_: License | None = None
+        if license_id is not None:
+            try:
+                license_ = self._ledger.vault.license(license_id)
+            except LicenseError:
+                license_ = None
+            credential: str | bytes = b"" if license_ is None else license_.credential
+        else:
+            credential = qr_text or ""
+        result = self._verifier(cmd.at).verify(credential, at=cmd.at)
+        if result.claims is not None:
+            if license_ is None:
+                try:
+                    license_ = self._ledger.vault.license(result.claims.license_id)
+                except LicenseError:
+                    license_ = None
+            result = self._online(result, license_, cmd.at)
+        shown = sorted(result.claims.fields) if result.claims is not None else []
+        self._record(
+            cmd,
+            department,
+            purpose,
+            "verify",
+            result.status.value,
+            shown,
+            license_id=(result.claims.license_id if result.claims else license_id or "?"),
+            holder=license_.holder_id if license_ else None,
+        )
+        return result
+
+    def shared_view(self, cmd: Command, *, holder_id: str, purpose: str) -> list[SharedLicense]:
+        """Return a department's view of a holder's licenses for ``purpose``; record each read."""
+        department = self._department(cmd)
+        self.policies.check_purpose(department, purpose)
+        staff = type(cmd.actor)(
+            cmd.actor.principal, Role.OFFICER, department=department, on_behalf_of=holder_id
+        )
+        shared: list[SharedLicense] = []
+        uses: list[LicenseUse] = []
+        for license_ in self._ledger.vault.licenses_of(holder_id, staff):
+            code = next(
+                (
+                    t.code
+                    for t in self.types.by_code.values()
+                    if t.type_code == license_.license_type
+                ),
+                None,
+            )
+            allowed = self.policies.allowed_fields(department, code or "", purpose)
+            if not allowed:
+                continue
+            fields = set(allowed) & set(license_.fields)
+            presentation = present(license_.credential, fields)
+            shared.append(
+                SharedLicense(
+                    license_id=license_.license_id,
+                    license_type=code or license_.license_type,
+                    issuer=license_.issuer,
+                    state=license_.status_at(cmd.at).value,
+                    fields=dict(decode_credential(presentation).claims.fields),
+                    presentation=encode_qr_text(presentation),
+                )
+            )
+            uses.append(
+                self._use(
+                    cmd,
+                    department,
+                    purpose,
+                    "shared-view",
+                    "read",
+                    sorted(fields),
+                    license_.license_id,
+                    license_.holder_id,
+                )
+            )
+        if not uses:
+            # Even an empty answer is a use of the holder's data: record the question.
+            uses.append(
+                self._use(cmd, department, purpose, "shared-view", "none", [], "-", holder_id)
+            )
+        self._ledger.save(*uses)
+        return shared
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _department(self, cmd: Command) -> str:
+        if cmd.actor.role not in (Role.VERIFIER, Role.OFFICER) or not cmd.actor.department:
+            raise ActionNotPermitted(
+                f"license use is for a department's verifiers and officers, "
+                f"got {cmd.actor.role.value} of {cmd.actor.department!r}"
+            )
+        return cmd.actor.department
+
+    def _verifier(self, at: datetime) -> Verifier:
+        entries = {e.kid: e for e in self._ledger.keyring.entries()}
+        return Verifier(TrustList(issued_at=at, sequence=0, entries=entries))
+
+    @staticmethod
+    def _online(
+        result: VerificationResult, license_: License | None, at: datetime
+    ) -> VerificationResult:
+        if not result.valid:
+            return result
+        if license_ is None:
+            return VerificationResult(
+                VerificationStatus.UNKNOWN_ISSUER,
+                12,
+                "status",
+                "the license is not in this vault",
+                result.claims,
+            )
+        state = license_.status_at(at)
+        status = _ONLINE_STATUS.get(state)
+        if status is None:
+            return replace(result, status_checked=True)
+        return VerificationResult(
+            status,
+            12,
+            "status",
+            f"online status: {state.value}",
+            result.claims,
+            status_checked=True,
+        )
+
+    def _use(
+        self,
+        cmd: Command,
+        department: str,
+        purpose: str,
+        kind: str,
+        result: str,
+        fields: list[str],
+        license_id: str,
+        holder: str | None,
+    ) -> LicenseUse:
+        return LicenseUse(
+            license_id=license_id,
+            holder_ref=holder_ref(holder) if holder else "",
+            department=department,
+            purpose=purpose,
+            kind=kind,
+            result=result,
+            fields=fields,
+            at=cmd.at,
+            actor=cmd.actor.as_dict(),
+            channel=str(cmd.channel),
+        )
+
+    def _record(
+        self,
+        cmd: Command,
+        department: str,
+        purpose: str,
+        kind: str,
+        result: str,
+        fields: list[str],
+        *,
+        license_id: str,
+        holder: str | None,
+    ) -> None:
+        self._ledger.save(
+            self._use(cmd, department, purpose, kind, result, fields, license_id, holder)
+        )
