@@ -15,7 +15,8 @@ from eventsourcing.persistence import Notification
 from keys import cose
 from keys.errors import KeyManagementError
 from ledger.transcodings import EncodingError, loads
-from projections.case_facts import ReadModelError, read_time, stored_time
+from projections.case_facts import ReadModelError
+from projections.case_table import read_time, stored_time
 from projections.database import Database, ViewCursor
 from projections.errors import ProjectionError
 from projections.runtime import ReadModel

@@ -13,16 +13,8 @@ from uuid import UUID
 from ledger.calendar import WorkingCalendar
 from ledger.case import CaseStatus
 from ledger.errors import CalendarYearUnknown
-from projections.case_facts import (
-    CaseFacts,
-    CaseFactsModel,
-    ClockUnavailable,
-    Envelope,
-    applicant_digest,
-    fact_columns,
-    facts_from_row,
-    stored_time,
-)
+from projections.case_facts import CaseFacts, ClockUnavailable, Envelope, applicant_digest
+from projections.case_table import CaseFactsModel, fact_columns, facts_from_row, stored_time
 from projections.database import Database, ViewCursor
 
 REVIEWS = "case_board_reviews"
@@ -95,6 +87,7 @@ class CaseBoard(CaseFactsModel):
 
     name = "case_board"
     table = "case_board"
+    indexes = ("due", "applicant_digest")
 
     def extra_tables(self) -> Mapping[str, tuple[str, ...]]:
         """One row per (case, required department): lead or joint, and its opinion once given."""

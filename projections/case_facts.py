@@ -1,36 +1,26 @@
-"""A case's facts as its signed events leave them, and the read-model base that keeps them in a
-table: the common ground of the case board, supervision and statistics (each keeps its own copy so
-it can be tracked and rebuilt alone).
+"""A case's facts as its signed events leave them: the fold shared by the case board, supervision
+and statistics (each keeps its own copy, so it can be tracked and rebuilt alone).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-from abc import abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from datetime import date, datetime
+from typing import Any
 from uuid import UUID
-
-from eventsourcing.persistence import Notification
 
 from ledger.calendar import Pause, WorkingCalendar
 from ledger.case import CaseStatus
 from ledger.errors import CalendarYearUnknown
 from ledger.rules import local_date
 from licenses.errors import mask_id
-from projections.database import ViewCursor
 from projections.errors import ProjectionError
-from projections.runtime import ReadModel, decode_envelope
 
 # Deployments pass a secret key; this default only keeps the digest apart from other uses.
 DEFAULT_APPLICANT_KEY = b"caseledger:applicant-digest:v1"
-
-_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so stored times sort as text on both databases
-_CHUNK = 500  # ids per IN (...) list, well below SQLite's parameter limit
 
 
 class ReadModelError(ProjectionError):
@@ -98,163 +88,6 @@ class CaseFacts:
 def applicant_digest(holder_id: str, key: bytes = DEFAULT_APPLICANT_KEY) -> str:
     """The keyed digest (HMAC-SHA256, hex) under which a holder's cases are found."""
     return hmac.new(key, holder_id.strip().upper().encode(), hashlib.sha256).hexdigest()
-
-
-# --- the table ----------------------------------------------------------------------------------
-
-# (column, kind): the kind says how a value is stored; every column is TEXT or INTEGER, which
-# SQLite and PostgreSQL read alike.
-_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("case_id", "uuid"),
-    ("submission_id", "text"),
-    ("item_code", "text"),
-    ("item_name", "text"),
-    ("item_version", "int"),
-    ("applicant_digest", "text"),
-    ("applicant_masked", "text"),
-    ("applicant_kind", "text"),
-    ("lead_department", "text"),
-    ("required_departments", "texts"),
-    ("visit_target", "int"),
-    ("promised_days", "int"),
-    ("status", "status"),
-    ("submitted_at", "time"),
-    ("last_event_at", "time"),
-    ("version", "int"),
-    ("received_at", "time?"),
-    ("receipt_number", "text?"),
-    ("due", "date?"),
-    ("due_seq", "int?"),
-    ("due_at", "time?"),
-    ("pauses", "pauses"),
-    ("commitment_due", "date?"),
-    ("open_commitments", "texts"),
-    ("commitment_seq", "int?"),
-    ("commitment_at", "time?"),
-    ("transferred_to", "text?"),
-    ("visits", "int"),
-    ("over_target_seq", "int?"),
-    ("over_target_at", "time?"),
-    ("decided_at", "time?"),
-    ("decided_seq", "int?"),
-    ("granted", "bool?"),
-    ("on_time", "bool?"),
-    ("working_days", "int?"),
-    ("closed_at", "time?"),
-    ("stars", "int?"),
-)
-_SQL_TYPE = {"int": "INTEGER", "bool": "INTEGER"}
-
-
-def fact_columns(alias: str = "") -> str:
-    """The facts' column list for a SELECT (``alias`` qualifies each name)."""
-    prefix = f"{alias}." if alias else ""
-    return ", ".join(prefix + name for name, _ in _COLUMNS)
-
-
-def facts_ddl(table: str) -> tuple[str, ...]:
-    """CREATE statements of a facts table and its look-up indexes."""
-    columns = ", ".join(
-        f"{name} {_SQL_TYPE.get(kind.rstrip('?'), 'TEXT')}"
-        + ("" if kind.endswith("?") else " NOT NULL")
-        for name, kind in _COLUMNS
-    )
-    return (
-        f"CREATE TABLE IF NOT EXISTS {table} ({columns}, PRIMARY KEY (case_id))",
-        f"CREATE INDEX IF NOT EXISTS {table}_lead ON {table} (lead_department, status)",
-        f"CREATE INDEX IF NOT EXISTS {table}_due ON {table} (due)",
-        f"CREATE INDEX IF NOT EXISTS {table}_applicant ON {table} (applicant_digest)",
-    )
-
-
-def stored_time(at: datetime) -> str:
-    """A time as the read models store it: fixed-width UTC text."""
-    return at.astimezone(UTC).strftime(_TIME)
-
-
-def read_time(text: str) -> datetime:
-    """A stored time back as an aware UTC datetime."""
-    return datetime.strptime(text, _TIME).replace(tzinfo=UTC)
-
-
-def _encode(kind: str, value: Any) -> Any:
-    if value is None:
-        return None
-    kind = kind.rstrip("?")
-    if kind == "time":
-        return stored_time(value)
-    if kind == "date":
-        return value.isoformat()
-    if kind == "texts":
-        return json.dumps(list(value), ensure_ascii=False)
-    if kind == "pauses":
-        spans = [[p.start.isoformat(), p.end and p.end.isoformat()] for p in value]
-        return json.dumps(spans)
-    if kind == "bool":
-        return int(value)
-    if kind in ("uuid", "status"):
-        return str(value)
-    return value
-
-
-def _decode(kind: str, value: Any) -> Any:
-    if value is None:
-        return None
-    kind = kind.rstrip("?")
-    if kind == "time":
-        return read_time(value)
-    if kind == "date":
-        return date.fromisoformat(value)
-    if kind == "texts":
-        return tuple(json.loads(value))
-    if kind == "pauses":
-        return tuple(
-            Pause(date.fromisoformat(s), None if e is None else date.fromisoformat(e))
-            for s, e in json.loads(value)
-        )
-    if kind == "bool":
-        return bool(value)
-    if kind == "uuid":
-        return UUID(value)
-    if kind == "status":
-        return CaseStatus(value)
-    return int(value) if kind == "int" else str(value)
-
-
-def facts_row(facts: CaseFacts) -> tuple[Any, ...]:
-    """The facts as one row of plain column values."""
-    return tuple(_encode(kind, getattr(facts, name)) for name, kind in _COLUMNS)
-
-
-def facts_from_row(row: Sequence[Any]) -> CaseFacts:
-    """Rebuild facts from a row selected with ``fact_columns()`` (extra trailing values ignored)."""
-    values = {name: _decode(kind, row[i]) for i, (name, kind) in enumerate(_COLUMNS)}
-    return CaseFacts(**values)
-
-
-def load_facts(cursor: ViewCursor, table: str, case_ids: Iterable[UUID]) -> dict[UUID, CaseFacts]:
-    """Return the stored facts of the given cases (those the table holds)."""
-    ids = sorted({str(case_id) for case_id in case_ids})
-    found: dict[UUID, CaseFacts] = {}
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        marks = ", ".join("?" for _ in chunk)
-        cursor.execute(f"SELECT {fact_columns()} FROM {table} WHERE case_id IN ({marks})", chunk)
-        for row in cursor.fetchall():
-            facts = facts_from_row(row)
-            found[facts.case_id] = facts
-    return found
-
-
-def save_facts(cursor: ViewCursor, table: str, facts: Iterable[CaseFacts]) -> None:
-    """Insert or replace the rows of the given cases."""
-    names = [name for name, _ in _COLUMNS]
-    updates = ", ".join(f"{name} = excluded.{name}" for name in names[1:])
-    cursor.executemany(
-        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
-        f"ON CONFLICT (case_id) DO UPDATE SET {updates}",
-        [facts_row(f) for f in facts],
-    )
 
 
 # --- the fold -----------------------------------------------------------------------------------
@@ -456,72 +289,3 @@ class CaseFold:
                 facts, visits=visits, over_target_seq=envelope["seq"], over_target_at=envelope["at"]
             )
         return replace(facts, visits=visits)
-
-
-# --- the read-model base ------------------------------------------------------------------------
-
-OtherHandler = Callable[[ViewCursor, Envelope, Notification], None]
-
-
-class CaseFactsModel(ReadModel):
-    """A read model over a table of case facts, plus the tables its subclass adds."""
-
-    table: ClassVar[str] = ""
-
-    def __init__(
-        self, calendar: WorkingCalendar, *, applicant_key: bytes = DEFAULT_APPLICANT_KEY
-    ) -> None:
-        self.calendar = calendar
-        self.applicant_key = applicant_key
-        self.fold = CaseFold(calendar, applicant_key)
-
-    @abstractmethod
-    def extra_tables(self) -> Mapping[str, tuple[str, ...]]:
-        """The subclass's own tables: name -> CREATE statements."""
-
-    def other_handlers(self) -> Mapping[str, OtherHandler]:
-        """Handlers of non-case event types the subclass reads."""
-        return {}
-
-    def on_case_event(
-        self, cursor: ViewCursor, before: CaseFacts | None, after: CaseFacts, envelope: Envelope
-    ) -> None:
-        """Write the subclass's own rows for one case event (facts are saved per batch)."""
-
-    def create_tables(self, cursor: ViewCursor) -> None:
-        """Create the facts table and the subclass's tables."""
-        statements = facts_ddl(self.table)
-        for extra in self.extra_tables().values():
-            statements += extra
-        for statement in statements:
-            cursor.execute(statement)
-
-    def clear(self, cursor: ViewCursor) -> None:
-        """Delete every derived row."""
-        for table in (self.table, *self.extra_tables()):
-            cursor.execute(f"DELETE FROM {table}")
-
-    def apply(self, cursor: ViewCursor, notification: Notification) -> None:
-        """Apply one notification."""
-        self.apply_batch(cursor, [notification])
-
-    def apply_batch(self, cursor: ViewCursor, notifications: Sequence[Notification]) -> None:
-        """Fold a page: each case's row is read once and written once, other types as they come."""
-        others = self.other_handlers()
-        known = [n for n in notifications if n.topic in CASE_TOPICS or n.topic in others]
-        envelopes = [(n, decode_envelope(n.state)) for n in known]
-        facts = load_facts(
-            cursor,
-            self.table,
-            (e["stream"] for n, e in envelopes if n.topic in CASE_TOPICS and n.topic != SUBMITTED),
-        )
-        changed: dict[UUID, CaseFacts] = {}
-        for notification, envelope in envelopes:
-            if notification.topic not in CASE_TOPICS:
-                others[notification.topic](cursor, envelope, notification)
-                continue
-            before = facts.get(envelope["stream"])
-            after = self.fold(before, envelope)
-            self.on_case_event(cursor, before, after, envelope)
-            facts[after.case_id] = changed[after.case_id] = after
-        save_facts(cursor, self.table, changed.values())

@@ -12,7 +12,7 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 
-from projections.case_facts import read_time, stored_time
+from projections.case_table import read_time, stored_time
 from projections.database import Database, ViewCursor
 from projections.runtime import EnvelopeReadModel, Handler
 

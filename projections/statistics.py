@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from projections.case_facts import CaseFactsModel
+from projections.case_table import CaseFactsModel
 from projections.database import Database, ViewCursor
 
 

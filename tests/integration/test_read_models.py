@@ -16,7 +16,8 @@ from ledger.case import CaseStatus
 from ledger.errors import SecondNoticeRefused
 from projections.audit_index import TABLE as AUDIT_TABLE
 from projections.case_board import Action, CaseBoard
-from projections.case_facts import CaseFactsModel, applicant_digest
+from projections.case_facts import applicant_digest
+from projections.case_table import CaseFactsModel
 from projections.catalog_view import ITEMS, VERSIONS
 from projections.database import Database, ViewCursor
 from projections.runtime import ProjectionRunner, ReadModel

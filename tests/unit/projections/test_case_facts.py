@@ -15,11 +15,8 @@ from projections.case_facts import (
     CaseFold,
     CaseNotSubmitted,
     applicant_digest,
-    facts_from_row,
-    facts_row,
-    read_time,
-    stored_time,
 )
+from projections.case_table import facts_from_row, facts_row, read_time, stored_time
 from projections.runtime import decode_envelope
 from tests.scenarios import BUSINESS, COMPANY
 from tests.unit.projections.ledger_views import SOLE_TRADER, Desk, Views, local_day, open_views

@@ -7,12 +7,14 @@ from datetime import date
 
 import pytest
 
+from ledger.actors import Channel
 from ledger.catalog import SpecialStep
 from ledger.commands import Command
 from ledger.errors import SecondNoticeRefused
 from projections.case_facts import ClockUnavailable
 from projections.supervision import Evidence, FindingKind
 from tests.scenarios import (
+    APPLICANT,
     BUSINESS,
     Clock,
     finish_by_courier,
@@ -196,3 +198,18 @@ def test_an_overdue_count_in_a_year_without_holiday_data_is_refused(views: Views
     views.run()
     with pytest.raises(ClockUnavailable, match=f"case {case_id}: no holiday notice loaded"):
         views.supervision.findings(views.database, today=date(2027, 2, 1))
+
+
+def test_a_withdrawn_case_keeps_its_extra_visits_but_is_never_overdue(views: Views) -> None:
+    desk = Desk(views.ledger)
+    case_id = desk.submit(SOLE_TRADER, local_day(2), window=True)
+    desk.receive(case_id, local_day(2, 10))
+    views.ledger.withdraw(
+        case_id,
+        Command(at=local_day(9), actor=APPLICANT, channel=Channel.WINDOW),
+        reason="不再经营",
+    )
+    views.run()
+    [finding] = views.supervision.findings(views.database, today=date(2026, 3, 20))
+    assert finding.kind is FindingKind.EXTRA_VISITS
+    assert finding.detail == "2 visits, item target 0"  # the submission and the withdrawal
