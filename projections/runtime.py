@@ -154,6 +154,7 @@ class ProjectionRunner:
         self.page_size = page_size
         self.models: dict[str, ReadModel] = {model.name: model for model in models}
         self._owns_recorder = False
+        self._positions: dict[str, int] = {}
         self._setup()
 
     @classmethod
@@ -226,6 +227,7 @@ class ProjectionRunner:
     def rebuild(self, name: str, progress: Progress | None = None) -> int:
         """Drop the model's rows and tracking, then replay the whole log; return events applied."""
         model = self.model(name)
+        self._positions.pop(name, None)
         with self.database.transaction() as cursor:
             model.clear(cursor)
             cursor.execute(
@@ -235,7 +237,7 @@ class ProjectionRunner:
         return self._catch_up(model, None, progress)
 
     def lag(self, now: datetime, name: str | None = None) -> Lag:
-        """Return how far ``name`` (or the furthest-behind model) trails the log at ``now``."""
+        """Return how far ``name`` (default: the worst model, per field) trails at ``now``."""
         names = [name] if name is not None else sorted(self.models)
         worst = Lag(0, 0.0)
         for each in names:
@@ -251,8 +253,7 @@ class ProjectionRunner:
                     at = decode_envelope(oldest[0].state).get("at")
                     if isinstance(at, datetime):
                         seconds = max(0.0, (now - at).total_seconds())
-            if (behind, seconds) > (worst.events, worst.seconds):
-                worst = Lag(behind, seconds)
+            worst = Lag(max(worst.events, behind), max(worst.seconds, seconds))
         return worst
 
     def close(self) -> None:
@@ -265,7 +266,11 @@ class ProjectionRunner:
 
     def _catch_up(self, model: ReadModel, budget: int | None, progress: Progress | None) -> int:
         done = 0
-        position = self.position(model.name)
+        # The position this runner last committed saves a query per poll; if another worker
+        # moved it since, the compare-and-set below fails and the true position is read.
+        position = self._positions.get(model.name)
+        if position is None:
+            position = self.position(model.name)
         total: int | None = None
         if progress is not None:
             with self.database.transaction(write=False) as cursor:
@@ -283,10 +288,15 @@ class ProjectionRunner:
                 # Another worker applied this page (or a rebuild reset us): resume from theirs.
                 position = self.position(model.name)
                 continue
-            position = page[-1].id
+            except BaseException:
+                self._positions.pop(model.name, None)
+                raise
+            position = self._positions[model.name] = page[-1].id
             done += len(page)
             if progress is not None and total is not None:
                 progress(done, max(total, done))
+            if len(page) < limit:
+                break  # a short page is the end of the log for now
         return done
 
     def _apply(self, model: ReadModel, expected: int, page: Sequence[Notification]) -> None:
