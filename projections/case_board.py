@@ -13,7 +13,14 @@ from uuid import UUID
 from ledger.calendar import WorkingCalendar
 from ledger.case import CaseStatus
 from ledger.errors import CalendarYearUnknown
-from projections.case_facts import CaseFacts, ClockUnavailable, Envelope, applicant_digest
+from projections.case_facts import (
+    SUBMITTED,
+    CaseFacts,
+    ClockUnavailable,
+    Envelope,
+    Fields,
+    applicant_digest,
+)
 from projections.case_table import CaseFactsModel, fact_columns, facts_from_row, stored_time
 from projections.database import Database, ViewCursor
 
@@ -100,17 +107,14 @@ class CaseBoard(CaseFactsModel):
             )
         }
 
-    def on_case_event(
-        self, cursor: ViewCursor, before: CaseFacts | None, after: CaseFacts, envelope: Envelope
-    ) -> None:
+    def on_case_event(self, cursor: ViewCursor, facts: Fields, envelope: Envelope) -> None:
         """Open a review row per required department; fill it when the opinion comes."""
-        if before is None:
+        case_id = str(facts["case_id"])
+        if envelope["type"] == SUBMITTED:
+            lead = facts["lead_department"]
             cursor.executemany(
                 f"INSERT INTO {REVIEWS} (case_id, department, lead) VALUES (?, ?, ?)",
-                [
-                    (str(after.case_id), department, int(department == after.lead_department))
-                    for department in after.required_departments
-                ],
+                [(case_id, d, int(d == lead)) for d in facts["required_departments"]],
             )
         elif envelope["type"] == "case.OpinionGiven":
             data = envelope["data"]
@@ -121,7 +125,7 @@ class CaseBoard(CaseFactsModel):
                     int(bool(data["approve"])),
                     envelope["seq"],
                     stored_time(envelope["at"]),
-                    str(after.case_id),
+                    case_id,
                     data["department"],
                 ),
             )

@@ -22,11 +22,11 @@ from projections.case_facts import (
     CaseFacts,
     CaseFold,
     Envelope,
+    Fields,
 )
 from projections.database import ViewCursor
 from projections.runtime import ReadModel, decode_envelope
 
-_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so stored times sort as text on both databases
 _CHUNK = 500  # ids per IN (...) list, well below SQLite's parameter limit
 
 
@@ -95,12 +95,12 @@ def facts_ddl(table: str, indexes: Iterable[str] = ()) -> tuple[str, ...]:
 
 def stored_time(at: datetime) -> str:
     """A time as the read models store it: fixed-width UTC text."""
-    return at.astimezone(UTC).strftime(_TIME)
+    return at.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def read_time(text: str) -> datetime:
     """A stored time back as an aware UTC datetime."""
-    return datetime.strptime(text, _TIME).replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)
 
 
 def _encode(kind: str, value: Any) -> Any:
@@ -147,32 +147,37 @@ def _decode(kind: str, value: Any) -> Any:
     return int(value) if kind == "int" else str(value)
 
 
-def facts_row(facts: CaseFacts) -> tuple[Any, ...]:
-    """The facts as one row of plain column values."""
-    return tuple(_encode(kind, getattr(facts, name)) for name, kind in _COLUMNS)
+def facts_row(facts: Mapping[str, Any] | CaseFacts) -> tuple[Any, ...]:
+    """The facts (or their fields) as one row of plain column values."""
+    values = facts if isinstance(facts, Mapping) else vars(facts)
+    return tuple(_encode(kind, values[name]) for name, kind in _COLUMNS)
+
+
+def fields_from_row(row: Sequence[Any]) -> Fields:
+    """The fields of a row selected with ``fact_columns()`` (extra trailing values ignored)."""
+    return {name: _decode(kind, row[i]) for i, (name, kind) in enumerate(_COLUMNS)}
 
 
 def facts_from_row(row: Sequence[Any]) -> CaseFacts:
-    """Rebuild facts from a row selected with ``fact_columns()`` (extra trailing values ignored)."""
-    values = {name: _decode(kind, row[i]) for i, (name, kind) in enumerate(_COLUMNS)}
-    return CaseFacts(**values)
+    """The facts of a row selected with ``fact_columns()`` (extra trailing values ignored)."""
+    return CaseFacts(**fields_from_row(row))
 
 
-def load_facts(cursor: ViewCursor, table: str, case_ids: Iterable[UUID]) -> dict[UUID, CaseFacts]:
-    """Return the stored facts of the given cases (those the table holds)."""
+def load_facts(cursor: ViewCursor, table: str, case_ids: Iterable[UUID]) -> dict[UUID, Fields]:
+    """Return the stored fields of the given cases (those the table holds)."""
     ids = sorted({str(case_id) for case_id in case_ids})
-    found: dict[UUID, CaseFacts] = {}
+    found: dict[UUID, Fields] = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         marks = ", ".join("?" for _ in chunk)
         cursor.execute(f"SELECT {fact_columns()} FROM {table} WHERE case_id IN ({marks})", chunk)
         for row in cursor.fetchall():
-            facts = facts_from_row(row)
-            found[facts.case_id] = facts
+            fields = fields_from_row(row)
+            found[fields["case_id"]] = fields
     return found
 
 
-def save_facts(cursor: ViewCursor, table: str, facts: Iterable[CaseFacts]) -> None:
+def save_facts(cursor: ViewCursor, table: str, facts: Iterable[Mapping[str, Any]]) -> None:
     """Insert or replace the rows of the given cases."""
     names = [name for name, _ in _COLUMNS]
     updates = ", ".join(f"{name} = excluded.{name}" for name in names[1:])
@@ -209,10 +214,8 @@ class CaseFactsModel(ReadModel):
         """Handlers of non-case event types the subclass reads."""
         return {}
 
-    def on_case_event(
-        self, cursor: ViewCursor, before: CaseFacts | None, after: CaseFacts, envelope: Envelope
-    ) -> None:
-        """Write the subclass's own rows for one case event (facts are saved per batch)."""
+    def on_case_event(self, cursor: ViewCursor, facts: Fields, envelope: Envelope) -> None:
+        """Write the subclass's own rows for one case event (the facts are saved per batch)."""
 
     def create_tables(self, cursor: ViewCursor) -> None:
         """Create the facts table and the subclass's tables."""
@@ -241,13 +244,12 @@ class CaseFactsModel(ReadModel):
             self.table,
             (e["stream"] for n, e in envelopes if n.topic in CASE_TOPICS and n.topic != SUBMITTED),
         )
-        changed: dict[UUID, CaseFacts] = {}
+        changed: dict[UUID, Fields] = {}
         for notification, envelope in envelopes:
             if notification.topic not in CASE_TOPICS:
                 others[notification.topic](cursor, envelope, notification)
                 continue
-            before = facts.get(envelope["stream"])
-            after = self.fold(before, envelope)
-            self.on_case_event(cursor, before, after, envelope)
-            facts[after.case_id] = changed[after.case_id] = after
+            after = self.fold(facts.get(envelope["stream"]), envelope)
+            self.on_case_event(cursor, after, envelope)
+            facts[after["case_id"]] = changed[after["case_id"]] = after
         save_facts(cursor, self.table, changed.values())
