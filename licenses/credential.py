@@ -36,6 +36,7 @@ from keys.cbor import cbor_type_name, dumps_canonical
 from keys.cose import Sign1Message
 from keys.errors import KeyManagementError
 from keys.errors import SignatureInvalid as KeysSignatureInvalid
+from keys.registry import kid_for
 from keys.signer import Signer
 from licenses.errors import DisclosureInvalid, InvalidCredential, SignatureInvalid
 from licenses.model import MAX_FIELDS, FieldValue, LicenseClaims, StatusReference, check_field
@@ -196,6 +197,12 @@ def issue_credential(
     """Sign ``claims`` into a credential disclosing every field; ``salts`` only for fixtures."""
     if not isinstance(claims, LicenseClaims):
         raise InvalidCredential(f"claims: expected LicenseClaims, got {type(claims).__name__}")
+    expected_kid = kid_for(signer.public_key_der())
+    if kid != expected_kid:
+        # A trust list only lists a key under this id, so any other kid could never verify.
+        raise InvalidCredential(
+            f"kid: expected the signer's key id {expected_kid.hex()}, got {kid.hex()}"
+        )
     chosen = _salts_for(claims, salts)
     # 1. One disclosure per field, in name order, each canonical CBOR [salt, name, value].
     disclosures = {

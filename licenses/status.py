@@ -21,6 +21,7 @@ from keys import cose
 from keys.algorithms import PublicKey, load_public_key
 from keys.cbor import dumps_canonical, loads_strict
 from keys.errors import KeyManagementError
+from keys.registry import kid_for
 from keys.signer import Signer
 from keys.trustlist import TrustList
 from licenses.errors import StatusListError
@@ -95,6 +96,11 @@ class StatusList:
     def to_signed(self, signer: Signer, *, kid: bytes, issued_at: datetime, list_id: str) -> bytes:
         """Return the list signed by ``signer`` as a COSE_Sign1."""
         check_text("status list id", list_id)
+        if kid != kid_for(signer.public_key_der()):
+            raise StatusListError(
+                f"kid: expected the signer's key id {kid_for(signer.public_key_der()).hex()}, "
+                f"got {kid.hex()}"
+            )
         if issued_at.tzinfo is None or issued_at.utcoffset() is None:
             raise StatusListError(f"issued_at: expected an aware datetime, got {issued_at!r}")
         document = {

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import cbor2
 import pytest
 
+from keys import cose
 from keys.keyring import KeyRing, KeyRingApplication
 from keys.registry import KeyRole, kid_for
 from keys.signer import Ed25519Signer
@@ -95,6 +97,13 @@ def make_claims(**changes: object) -> LicenseClaims:
     }
     values.update(changes)
     return LicenseClaims(**values)  # type: ignore[arg-type]
+
+
+def resign(message: bytes, signer: Ed25519Signer) -> bytes:
+    """The same COSE_Sign1 with its signature replaced by ``signer``'s over the same bytes."""
+    protected, unprotected, payload, _ = cbor2.loads(message).value
+    signature = signer.sign(cose.sig_structure(protected, payload))
+    return cose.encode_sign1(protected, dict(unprotected), payload, signature)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from pycose.messages.sign1message import Sign1Message as PycoseSign1
 
 from keys import cose
 from keys.errors import KeyManagementError
+from keys.registry import kid_for
 from keys.signer import Ed25519Signer
 from licenses.credential import (
     DISCLOSURES,
@@ -118,8 +119,14 @@ class _UnknownAlgorithmSigner(Ed25519Signer):
 
 def test_issue_translates_a_signing_failure(world: World) -> None:
     signer = _UnknownAlgorithmSigner.from_seed(b"\x01" * 32)
+    kid = kid_for(signer.public_key_der())
     with pytest.raises(InvalidCredential, match="cannot sign the credential: unsupported COSE"):
-        issue_credential(make_claims(), signer, kid=world.issuer_kid)
+        issue_credential(make_claims(), signer, kid=kid)
+
+
+def test_issue_refuses_a_kid_that_is_not_the_signers(world: World) -> None:
+    with pytest.raises(InvalidCredential, match="kid: expected the signer's key id"):
+        issue_credential(make_claims(), world.other, kid=world.issuer_kid)
 
 
 # --- selective disclosure --------------------------------------------------------------------

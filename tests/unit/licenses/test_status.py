@@ -10,21 +10,20 @@ import cbor2
 import pytest
 
 from keys import cose
+from keys.registry import kid_for
 from keys.signer import Ed25519Signer
 from licenses.errors import StatusListError
 from licenses.model import SlotStatus
 from licenses.status import MIN_SLOTS, StatusList, allocate_index, load_status_list
-from tests.unit.licenses.conftest import LIST_ID, OTHER_ISSUER, T0, World
+from tests.unit.licenses.conftest import LIST_ID, OTHER_ISSUER, T0, World, resign
 
 ISSUED = T0 + timedelta(days=2)
 
 
-def signed_list(
-    world: World, status_list: StatusList, signer: Ed25519Signer | None = None
-) -> bytes:
-    """The list signed by the issuer's key (or ``signer`` under the issuer's kid)."""
+def signed_list(world: World, status_list: StatusList) -> bytes:
+    """The list signed by the issuer's key."""
     return status_list.to_signed(
-        signer or world.issuer, kid=world.issuer_kid, issued_at=ISSUED, list_id=LIST_ID
+        world.issuer, kid=world.issuer_kid, issued_at=ISSUED, list_id=LIST_ID
     )
 
 
@@ -82,7 +81,7 @@ def test_signed_list_loads_with_a_public_key(world: World) -> None:
 
 
 def test_list_signed_by_the_wrong_key_is_refused(world: World) -> None:
-    forged = signed_list(world, StatusList(), signer=Ed25519Signer.from_seed(b"\x66" * 32))
+    forged = resign(signed_list(world, StatusList()), Ed25519Signer.from_seed(b"\x66" * 32))
     with pytest.raises(StatusListError, match="EdDSA signature does not verify"):
         load_status_list(forged, world.trust_list)
     with pytest.raises(StatusListError, match="EdDSA signature does not verify"):
@@ -91,7 +90,8 @@ def test_list_signed_by_the_wrong_key_is_refused(world: World) -> None:
 
 def test_list_signed_by_a_key_off_the_trust_list_is_refused(world: World) -> None:
     stranger = Ed25519Signer.from_seed(b"\x67" * 32)
-    data = StatusList().to_signed(stranger, kid=b"s" * 16, issued_at=ISSUED, list_id=LIST_ID)
+    kid = kid_for(stranger.public_key_der())
+    data = StatusList().to_signed(stranger, kid=kid, issued_at=ISSUED, list_id=LIST_ID)
     with pytest.raises(StatusListError, match="not on the trust list"):
         load_status_list(data, world.trust_list)
 
@@ -139,6 +139,11 @@ def test_malformed_signed_list_is_refused(
 ) -> None:
     with pytest.raises(StatusListError, match=message):
         load_status_list(_signed_document(world, **changes), world.trust_list)
+
+
+def test_list_refuses_a_kid_that_is_not_the_signers(world: World) -> None:
+    with pytest.raises(StatusListError, match="kid: expected the signer's key id"):
+        StatusList().to_signed(world.other, kid=world.issuer_kid, issued_at=ISSUED, list_id="L")
 
 
 def test_index_out_of_range_is_refused() -> None:

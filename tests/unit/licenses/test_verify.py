@@ -44,6 +44,7 @@ from tests.unit.licenses.conftest import (
     TYPE_CODE,
     World,
     make_claims,
+    resign,
 )
 
 AT = T0 + timedelta(days=30)
@@ -188,7 +189,7 @@ def test_step_7_refuses_an_algorithm_the_verifier_does_not_allow(world: World) -
 
 
 def test_step_8_refuses_a_signature_by_another_key(world: World) -> None:
-    result = verify(issue(world, signer=world.other), world.trust_list, at=AT)
+    result = verify(resign(issue(world), world.other), world.trust_list, at=AT)
     expect(result, S.INVALID, 8, "EdDSA signature does not verify")
     assert result.claims is None
 
@@ -295,9 +296,7 @@ def test_step_12_refuses_a_status_list_signed_by_another_department(world: World
 
 
 def test_step_12_refuses_a_forged_status_list(world: World) -> None:
-    forged = StatusList().to_signed(
-        world.other, kid=world.issuer_kid, issued_at=AT, list_id=LIST_ID
-    )
+    forged = resign(status_list(world), world.other)
     result = verify(issue(world), world.trust_list, at=AT, status_list=forged)
     expect(result, S.INVALID, 12, "status list signature: EdDSA signature does not verify")
     again = verify(issue(world), world.trust_list, at=AT, status_list=b"junk")
