@@ -25,7 +25,7 @@ from licenses.credential import ParsedCredential, decode_message, parse_message
 from licenses.errors import InvalidCredential, LicenseError, StatusListError
 from licenses.model import LicenseClaims, SlotStatus
 from licenses.policies import DEFAULT_POLICIES, Policy, PolicyContext, PolicySet
-from licenses.qr import b45decode, inflate, strip_prefix
+from licenses.qr import MAX_COSE_BYTES, b45decode, inflate, strip_prefix
 from licenses.status import StatusList, load_status_list
 
 STEP_NAMES: dict[int, str] = {
@@ -159,6 +159,13 @@ class Verifier:
             data = _qr_steps(credential)
         elif isinstance(credential, bytes):
             data = credential
+            if len(data) > MAX_COSE_BYTES:
+                # 4. The same cap as for inflated QR payloads, so bytes input cannot be larger.
+                raise _fail(
+                    VerificationStatus.MALFORMED,
+                    4,
+                    f"expected at most {MAX_COSE_BYTES} bytes, got {len(data)}",
+                )
         else:
             raise _fail(
                 VerificationStatus.MALFORMED,

@@ -136,6 +136,11 @@ def test_step_4_refuses_bytes_that_are_not_cbor(world: World) -> None:
     expect(verify(b"\xff\xff", world.trust_list, at=AT), S.MALFORMED, 4, "malformed CBOR")
 
 
+def test_step_4_refuses_oversized_bytes(world: World) -> None:
+    result = verify(bytes(70_000), world.trust_list, at=AT)
+    expect(result, S.MALFORMED, 4, "expected at most 65536 bytes, got 70000")
+
+
 def test_step_5_refuses_cbor_that_is_not_cose_sign1(world: World) -> None:
     result = verify(cbor2.dumps([1, 2, 3]), world.trust_list, at=AT)
     expect(result, S.MALFORMED, 5, "expected a COSE_Sign1 array of 4")
