@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
@@ -132,7 +133,7 @@ class Supervision(CaseFactsModel):
                 f"LEFT JOIN {self.table} c ON c.case_id = a.case_id"
             )
             attempts = cursor.fetchall()
-        found = [*self._attempts(attempts)]
+        found = self._attempts(attempts)
         for facts in cases:
             found += self._case_findings(facts, today)
         selected = [
@@ -222,7 +223,7 @@ class Supervision(CaseFactsModel):
             raise ClockUnavailable(f"case {facts.case_id}: {exc}") from None
 
     @staticmethod
-    def _attempts(rows: list[tuple[object, ...]]) -> list[Finding]:
+    def _attempts(rows: list[tuple[Any, ...]]) -> list[Finding]:
         found = []
         for stream, seq, at, case_id, rule, detail, principal, department, lead, item in rows:
             kind = (
@@ -233,10 +234,10 @@ class Supervision(CaseFactsModel):
             found.append(
                 Finding(
                     kind=kind,
-                    case_id=UUID(str(case_id)),
+                    case_id=UUID(case_id),
                     department=str(department or lead or ""),
                     item_code=None if item is None else str(item),
-                    evidence=Evidence(UUID(str(stream)), int(str(seq)), read_time(str(at))),
+                    evidence=Evidence(UUID(stream), int(seq), read_time(at)),
                     detail=f"{principal} broke rule {rule}, refused: {detail}",
                 )
             )
