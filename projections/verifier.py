@@ -35,7 +35,7 @@ from ledger.signing import (
 from ledger.transcodings import CBORTranscoder, EncodingError, loads
 from projections.database import Database, open_database, open_recorder
 from projections.runtime import iterate_log
-from projections.transparency import stored_leaves, stored_subtrees
+from projections.tree_nodes import stored_leaves, stored_subtrees
 
 
 @dataclass(frozen=True)

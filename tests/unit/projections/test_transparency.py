@@ -6,7 +6,7 @@ import pytest
 
 from ledger.errors import MerkleTreeError
 from ledger.merkle import MemoryTree, appended_nodes, leaf_hash, root, root_plan
-from projections.transparency import NodeCache
+from projections.tree_nodes import NodeCache
 
 
 def test_appending_from_the_right_border_alone_builds_the_same_tree() -> None:
