@@ -168,6 +168,26 @@ class TransparencyLog(ReadModel):
             )
             return [inclusion_proof(tree, index, size) for index in indexes]
 
+    def prove_event(
+        self, notification_id: int, size: int | None = None
+    ) -> tuple[LeafRecord, tuple[bytes, ...]]:
+        """Return where an event sits and its inclusion proof in the tree of ``size`` leaves.
+
+        ``size`` defaults to the latest checkpoint's, so the proof checks against a signed root.
+        """
+        record = self.leaf(notification_id)
+        if size is None:
+            latest = self.latest_checkpoint()
+            if latest is None:
+                raise ProofUnavailable("expected a signed checkpoint to prove against, none yet")
+            size = latest.checkpoint.size
+        if record.leaf_index >= size:
+            raise ProofUnavailable(
+                f"event #{notification_id} is leaf {record.leaf_index}, beyond a tree of {size}: "
+                "wait for the next checkpoint"
+            )
+        return record, self.inclusion_proof(record.leaf_index, size)
+
     def leaf_hashes(self, indexes: Sequence[int]) -> dict[int, bytes]:
         """Return the stored hash of each named leaf, in one query."""
         with self.database.transaction(write=False) as cursor:

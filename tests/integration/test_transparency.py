@@ -114,8 +114,17 @@ def test_an_event_is_found_by_notification_id_and_proved_in_the_tree(world: Worl
     verify_inclusion(leaf_hash(states(world)[7]), 7, size, proof, log.root())
     with pytest.raises(ProofUnavailable, match="expected notification #99 in the log"):
         log.leaf(99)
-    with pytest.raises(ProofUnavailable, match=r"tree size must be in \[0, 9\], got 10"):
-        log.inclusion_proof(0, 10)
+    with pytest.raises(ProofUnavailable, match="expected a signed checkpoint to prove against"):
+        log.prove_event(8)
+    signed = log.checkpoint(T0).checkpoint
+    assert log.prove_event(8) == (record, proof)
+    verify_inclusion(leaf_hash(states(world)[7]), 7, signed.size, proof, signed.root_hash)
+    world.note(lines=1)
+    runner.run_once()
+    with pytest.raises(ProofUnavailable, match="event #10 is leaf 9, beyond a tree of 9"):
+        log.prove_event(10)
+    with pytest.raises(ProofUnavailable, match=r"tree size must be in \[0, 11\], got 12"):
+        log.inclusion_proof(0, 12)
 
 
 def test_checkpoints_are_signed_notes_issued_every_n_events_or_t_seconds(world: World) -> None:
