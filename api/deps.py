@@ -1,0 +1,281 @@
+"""The dependency layer: the open ledger and read side, the clock, the caller (bearer token),
+``require(*roles)`` and the command every state change is made with; as ``Annotated`` aliases.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Protocol, TypeVar
+from uuid import UUID
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.auth import AuthConfig, AuthError, Principal, verify_token
+from api.errors import ApiProblem, forbidden, unauthenticated
+from keys.signer import Signer
+from keys.store import KeyStore
+from ledger.actors import Channel, Role
+from ledger.application import CaseLedger
+from ledger.authority import SERVICE_CENTRE
+from ledger.case import Case
+from ledger.commands import Command
+from ledger.errors import UnknownCase
+from projections.database import Database
+from projections.models import default_read_models
+from projections.runtime import ProjectionRunner, ReadModel
+from projections.transparency import TransparencyLog
+
+Clock = Callable[[], datetime]
+M = TypeVar("M", bound=ReadModel)
+
+IDEMPOTENCY_KEY = r"^[\x21-\x7e]{1,128}$"  # printable ASCII, no spaces (draft-ietf-httpapi)
+IF_MATCH = r'^\s*(W/)?"?[0-9]{1,9}"?\s*$'
+
+
+class LedgerHandle(Protocol):
+    """An open ledger with the key store it signs with (``api.context.LedgerContext`` is one)."""
+
+    @property
+    def ledger(self) -> CaseLedger:
+        """The application service."""
+        ...
+
+    @property
+    def keys(self) -> KeyStore:
+        """The key store (root, log and department keys)."""
+        ...
+
+    def close(self) -> None:
+        """Release database connections."""
+        ...
+
+
+class ReadSide:
+    """The read models, caught up in-process before each read (one caller at a time)."""
+
+    def __init__(
+        self,
+        ledger: CaseLedger,
+        database: Database,
+        *,
+        log_signer: Signer | None,
+        extra: Iterable[ReadModel] = (),
+    ) -> None:
+        self.database = database
+        self.log = TransparencyLog(database, signer=log_signer)
+        models = [*default_read_models(ledger.calendar), self.log, *extra]
+        self.runner = ProjectionRunner(ledger.recorder, models, database=database)
+        self._lock = threading.Lock()
+
+    def refresh(self, now: datetime) -> None:
+        """Apply every new event to every model; sign a checkpoint when one is due."""
+        with self._lock:
+            self.runner.run_once()
+            self.log.maybe_checkpoint(now)
+
+    def model(self, kind: type[M]) -> M:
+        """Return the read model of class ``kind``."""
+        for model in self.runner.models.values():
+            if isinstance(model, kind):
+                return model
+        raise ApiProblem(503, "read-model-missing", "Read model unavailable", kind.__name__)
+
+
+@dataclass
+class Runtime:
+    """What requests share: the open ledger, the accepted token issuers and the read side."""
+
+    handle: LedgerHandle
+    auth: AuthConfig
+    reads: ReadSide | None
+
+    @property
+    def ledger(self) -> CaseLedger:
+        """The application service."""
+        return self.handle.ledger
+
+
+class RuntimeHolder:
+    """Opens the runtime on first use (never at import or app creation) and closes it once."""
+
+    def __init__(self, opener: Callable[[], Runtime]) -> None:
+        self._opener = opener
+        self._runtime: Runtime | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Runtime:
+        """Return the runtime, opening it if needed."""
+        with self._lock:
+            if self._runtime is None:
+                self._runtime = self._opener()
+            return self._runtime
+
+    def close(self) -> None:
+        """Close the ledger if it was opened."""
+        with self._lock:
+            if self._runtime is not None:
+                self._runtime.handle.close()
+                self._runtime = None
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The app's runtime."""
+    holder: RuntimeHolder = request.app.state.runtime
+    return holder.get()
+
+
+def system_clock() -> datetime:
+    """The server's clock, in UTC."""
+    return datetime.now(UTC)
+
+
+def get_clock() -> Clock:
+    """The clock commands are stamped with (tests override this with a fake)."""
+    return system_clock
+
+
+def current_time(clock: Annotated[Clock, Depends(get_clock)]) -> datetime:
+    """The time at the edge, whole microseconds in UTC."""
+    return clock().astimezone(UTC)
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+Now = Annotated[datetime, Depends(current_time)]
+
+
+def get_ledger(runtime: RuntimeDep) -> CaseLedger:
+    """The application service."""
+    return runtime.ledger
+
+
+def get_reads(runtime: RuntimeDep, now: Now) -> ReadSide:
+    """The read side, caught up with the log."""
+    if runtime.reads is None:
+        raise ApiProblem(
+            503,
+            "read-models-unavailable",
+            "Read models unavailable",
+            "this ledger's storage keeps no read models (use SQLite or PostgreSQL)",
+        )
+    runtime.reads.refresh(now)
+    return runtime.reads
+
+
+LedgerDep = Annotated[CaseLedger, Depends(get_ledger)]
+ReadsDep = Annotated[ReadSide, Depends(get_reads)]
+
+_bearer = HTTPBearer(auto_error=False, description="EdDSA JWT: sub, role, department")
+
+
+def get_principal(
+    runtime: RuntimeDep,
+    now: Now,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller named by a valid bearer token (401 otherwise)."""
+    if credentials is None:
+        raise unauthenticated("expected an Authorization: Bearer <token> header")
+    try:
+        return verify_token(credentials.credentials, runtime.auth, now)
+    except AuthError as exc:
+        raise unauthenticated(str(exc)) from None
+
+
+Caller = Annotated[Principal, Depends(get_principal)]
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency letting only callers in ``roles`` through (403 otherwise)."""
+    allowed = frozenset(roles)
+
+    def check(principal: Caller) -> Principal:
+        if principal.role not in allowed:
+            raise forbidden(
+                f"this route is for {sorted(r.value for r in allowed)}, "
+                f"got role {principal.role.value!r}"
+            )
+        return principal
+
+    check.__name__ = f"require_{'_'.join(sorted(r.value for r in allowed))}"
+    return check
+
+
+def allow(*roles: Role) -> Any:
+    """Route-level ``dependencies=[allow(...)]`` form of ``require``."""
+    return Depends(require(*roles))
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=IDEMPOTENCY_KEY,
+        description="Repeat a request safely: the same key and body give the same response",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        pattern=IF_MATCH,
+        description='The case version the change is based on, e.g. "7" (409 if it moved on)',
+    ),
+]
+
+
+def _channel(role: Role, officer_channel: Channel) -> Channel:
+    if role is Role.APPLICANT:
+        return Channel.ONLINE
+    if role is Role.COURIER:
+        return Channel.COURIER
+    return officer_channel
+
+
+def command(officer_channel: Channel = Channel.SYSTEM) -> Callable[..., Command]:
+    """A dependency building the command of a state change from the caller and the headers."""
+
+    def build(
+        caller: Caller, now: Now, key: IdempotencyKey = None, if_match: IfMatch = None
+    ) -> Command:
+        expected = None
+        if if_match is not None:
+            expected = int(if_match.strip().removeprefix("W/").strip('"'))
+        return Command(
+            at=now,
+            actor=caller.actor(),
+            channel=_channel(caller.role, officer_channel),
+            expected_version=expected,
+            command_id=key,
+        )
+
+    return build
+
+
+DeskCommand = Annotated[Command, Depends(command(Channel.SYSTEM))]
+WindowCommand = Annotated[Command, Depends(command(Channel.WINDOW))]
+
+
+def visible_case(ledger: CaseLedger, case_id: UUID, principal: Principal) -> Case:
+    """Return the case if the caller may see it, else 404 (never confirming it exists)."""
+    case = ledger.case(case_id)  # UnknownCase if there is none
+    holder, _ = case.applicant
+    if principal.role is Role.AUDITOR:
+        return case
+    if principal.role is Role.APPLICANT and principal.sub == holder:
+        return case
+    departments = {SERVICE_CENTRE, *case.terms.required_departments}
+    if principal.role is Role.OFFICER and principal.department in departments:
+        return case
+    # The same answer as for a case that does not exist.
+    raise UnknownCase(f"no case with id {case_id}")
+
+
+def own_case(ledger: CaseLedger, case_id: UUID, principal: Principal) -> Case | None:
+    """For an applicant, return their case or 404; for staff, None (the ledger checks them)."""
+    if principal.role is not Role.APPLICANT:
+        return None
+    return visible_case(ledger, case_id, principal)

@@ -1,0 +1,33 @@
+"""A department's shared-data view of a holder's licenses for a purpose: only the fields its
+policy allows, each read recorded as a license use. A department's verifiers and officers.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import DeskCommand, LedgerDep, allow
+from api.errors import problem_responses
+from api.schemas import SharedLicensePublic, SharedViewCreate, jsonable
+from ledger.actors import Role
+
+router = APIRouter(prefix="/v1/shared", tags=["shared"], responses=problem_responses(401, 403, 422))
+
+
+@router.post("/views", dependencies=[allow(Role.VERIFIER, Role.OFFICER)])
+def shared_view(
+    body: SharedViewCreate, cmd: DeskCommand, ledger: LedgerDep
+) -> list[SharedLicensePublic]:
+    """The holder's licenses as the caller's department may read them for ``purpose``."""
+    shared = ledger.sharing.shared_view(cmd, holder_id=body.holder_id, purpose=body.purpose)
+    return [
+        SharedLicensePublic(
+            license_id=s.license_id,
+            license_type=s.license_type,
+            issuer=s.issuer,
+            state=s.state,
+            fields=jsonable(s.fields),
+            presentation=s.presentation,
+        )
+        for s in shared
+    ]

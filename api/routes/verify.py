@@ -1,0 +1,44 @@
+"""Online verification of a license by QR text or number for a stated purpose; the service
+records every call as a license use (用证留痕). A department's verifiers and officers.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import DeskCommand, LedgerDep, allow
+from api.errors import problem_responses
+from api.schemas import VerificationPublic, VerifyCreate, jsonable
+from ledger.actors import Role
+from licenses.errors import mask_id
+from licenses.verify import VerificationResult
+
+router = APIRouter(prefix="/v1/verify", tags=["verify"], responses=problem_responses(401, 403, 422))
+
+
+def verification_public(result: VerificationResult) -> VerificationPublic:
+    """The verifier's result as the API shows it (the holder id masked)."""
+    claims = result.claims
+    return VerificationPublic(
+        status=result.status.value,
+        valid=result.valid,
+        step=result.step,
+        step_name=result.step_name,
+        reason=result.reason,
+        license_id=None if claims is None else claims.license_id,
+        license_type=None if claims is None else claims.license_type,
+        issuer=None if claims is None else claims.iss,
+        holder_masked=None if claims is None else mask_id(claims.sub),
+        fields={} if claims is None else jsonable(dict(claims.fields)),
+        undisclosed=sorted(result.undisclosed),
+        status_checked=result.status_checked,
+    )
+
+
+@router.post("", dependencies=[allow(Role.VERIFIER, Role.OFFICER)])
+def verify_license(body: VerifyCreate, cmd: DeskCommand, ledger: LedgerDep) -> VerificationPublic:
+    """Verify a license (signature, keys, time, online status) for a purpose; recorded as a use."""
+    result = ledger.sharing.verify(
+        cmd, purpose=body.purpose, qr_text=body.qr_text, license_id=body.license_id
+    )
+    return verification_public(result)

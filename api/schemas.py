@@ -1,0 +1,436 @@
+"""Request (``XCreate``) and response (``XPublic``) models of the HTTP API, with OpenAPI examples;
+holder ids travel only in bodies, and event data is turned into JSON-safe values here.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from datetime import date, datetime
+from enum import Enum
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ledger.case import AdminLevel, SupplementVia
+from ledger.catalog import SpecialStep
+from ledger.documents import DocumentRef, ELicenseRef, MaterialRef
+
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+HolderId = Annotated[str, Field(min_length=1, max_length=64, examples=["91512000MA62A0XC5H"])]
+SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+
+def jsonable(value: Any) -> Any:
+    """Event data as JSON: bytes as base64, dates as ISO 8601, UUIDs and enums as text."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return jsonable(value.value)
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+class ProblemPublic(BaseModel):
+    """An RFC 9457 problem: a stable type URI, title, status, detail and extension members."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(examples=["https://caseledger.example/problems/second-notice-refused"])
+    title: str
+    status: int
+    detail: str
+    instance: str
+
+
+class Strict(BaseModel):
+    """Refuses unknown fields, so a typo is a 422 rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- materials ----------------------------------------------------------------------------------
+
+
+class DocumentCreate(Strict):
+    """A document addressed by the SHA-256 of its bytes (the bytes go to the blob store)."""
+
+    kind: Literal["document"] = "document"
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", examples=[SHA256])
+    size: int = Field(gt=0, le=2**40, examples=[2048])
+    media_type: str = Field(max_length=64, examples=["application/pdf"])
+
+    def ref(self) -> MaterialRef:
+        """The ledger's reference."""
+        return DocumentRef(self.sha256, self.size, self.media_type)
+
+
+class ELicenseCreate(Strict):
+    """A material satisfied by an e-license in the vault: only its number is given."""
+
+    kind: Literal["e_license"]
+    license_id: str = Field(min_length=1, max_length=128)
+
+    def ref(self) -> MaterialRef:
+        """The ledger's reference."""
+        return ELicenseRef(self.license_id)
+
+
+Material = Annotated[DocumentCreate | ELicenseCreate, Field(discriminator="kind")]
+Materials = Annotated[dict[Code, Material], Field(max_length=64)]
+
+
+def material_refs(
+    materials: Mapping[str, DocumentCreate | ELicenseCreate],
+) -> dict[str, MaterialRef]:
+    """The ledger's references of a request's materials."""
+    return {code: material.ref() for code, material in materials.items()}
+
+
+# --- case commands ------------------------------------------------------------------------------
+
+
+class CaseCreate(Strict):
+    """Submit a case; an applicant submits for themself, window staff name the applicant."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "item_code": "11512000MB1546347P000101003000",
+                    "materials": {
+                        "sqb": {
+                            "kind": "document",
+                            "sha256": SHA256,
+                            "size": 2048,
+                            "media_type": "application/pdf",
+                        },
+                    },
+                }
+            ]
+        },
+    )
+
+    item_code: str = Field(min_length=1, max_length=64, examples=["11512000MB1546347P000101003000"])
+    applicant_id: HolderId | None = Field(
+        default=None, description="citizen id or unified social credit code (staff only)"
+    )
+    materials: Materials = Field(default_factory=dict)
+
+
+class ToleranceCreate(Strict):
+    """Accept with missing secondary materials on the applicant's commitment (容缺受理)."""
+
+    commitment: Text = Field(examples=["申请人承诺在10日内补齐安全生产许可证等材料"])
+    commitment_due: date = Field(examples=["2026-03-12"])
+
+
+class CorrectionNoticeCreate(Strict):
+    """The one-time written correction notice (一次性告知): material → reason."""
+
+    items: Annotated[dict[Code, Text], Field(min_length=1, max_length=64)] = Field(
+        examples=[{"sght": "合同缺少签章页"}]
+    )
+    text: Text = Field(examples=["请补正以下材料"])
+
+
+class CorrectionCreate(Strict):
+    """Corrected materials."""
+
+    materials: Materials
+
+
+class SupplementCreate(Strict):
+    """Committed materials supplied after a tolerance acceptance."""
+
+    materials: Materials
+    via: SupplementVia = Field(examples=["email"])
+
+
+class OpinionCreate(Strict):
+    """The acting officer's department's review opinion."""
+
+    approve: bool
+    reasons: list[Text] = Field(default_factory=list, max_length=32)
+
+
+class TransferCreate(Strict):
+    """Pass the case to another level with this level's opinion."""
+
+    to_level: AdminLevel
+    to_unit: Text
+    opinion: Text
+
+
+class SuspendCreate(Strict):
+    """Stop the clock for a special step."""
+
+    step: SpecialStep = Field(examples=["site_inspection"])
+    reason: Text = Field(examples=["现场踏勘"])
+
+
+class ExtendCreate(Strict):
+    """Extend the deadline once."""
+
+    due: date
+    reason: Text
+    approver: Text
+
+
+class DecisionCreate(Strict):
+    """Grant or deny."""
+
+    grant: bool
+    legal_basis: Text = Field(examples=["《建筑工程施工许可管理办法》第四条"])
+    reasons: list[Text] = Field(default_factory=list, max_length=32)
+
+
+class DispatchCreate(Strict):
+    """Hand the result to a courier."""
+
+    courier: Code = Field(examples=["ems"])
+    tracking_number: Text = Field(max_length=64, examples=["EA123456789CN"])
+
+
+class VisitCreate(Strict):
+    """An in-person visit and its reason."""
+
+    reason: Text = Field(examples=["核验原件"])
+
+
+class WithdrawCreate(Strict):
+    """Withdraw the application."""
+
+    reason: Text
+
+
+class RatingCreate(Strict):
+    """Rate the service after closing (好差评)."""
+
+    stars: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=2000)
+
+
+class RefusalCreate(Strict):
+    """Refuse to accept (不予受理)."""
+
+    reasons: list[Text] = Field(min_length=1, max_length=32)
+    legal_basis: Text
+
+
+class CommandPublic(BaseModel):
+    """What a command did: the case's new version (its ETag) and deadline."""
+
+    case_id: UUID
+    version: int = Field(examples=[3])
+    due: date | None = None
+    license_id: str | None = None
+
+
+# --- case reads -------------------------------------------------------------------------------
+
+
+class CasePublic(BaseModel):
+    """A case as its handlers and its applicant see it."""
+
+    case_id: UUID
+    version: int
+    item_code: str
+    item_name: str
+    status: str
+    applicant_kind: str
+    applicant_masked: str
+    receipt_number: str | None
+    due: date | None
+    commitment_due: date | None
+    open_commitments: list[str]
+    materials: dict[str, dict[str, Any]]
+    opinions: dict[str, bool]
+    decision: dict[str, Any] | None
+    license_id: str | None
+    visits: int
+    visit_target: int
+    rating: int | None
+
+
+class TimelineEntryPublic(BaseModel):
+    """One signed event, its signer, and whether it verified."""
+
+    seq: int
+    type: str
+    at: datetime | None
+    actor: dict[str, Any]
+    channel: str
+    kid: str
+    signer: str
+    event_hash: str
+    verified: bool
+    problem: str | None
+    data: dict[str, Any]
+    leaf_index: int | None = None
+
+
+class CaseSummaryPublic(BaseModel):
+    """A case in a list."""
+
+    case_id: UUID
+    item_code: str
+    item_name: str
+    status: str
+    due: date | None
+    version: int
+    action: str | None = None
+
+
+# --- catalog -----------------------------------------------------------------------------------
+
+
+class ItemPublic(BaseModel):
+    """A catalog item in the public listing."""
+
+    code: str
+    name: str
+    name_en: str
+    item_type: str
+    lead_department: str
+    joint_departments: list[str]
+    promised_days: int
+    statutory_days: int
+    visit_target: int
+    version: int
+    withdrawn: bool
+
+
+# --- licenses, verification, sharing ----------------------------------------------------------
+
+
+class HolderQuery(Strict):
+    """Whose licenses: the holder id travels in the body, never in a URL."""
+
+    holder_id: HolderId
+
+
+class LicensePublic(BaseModel):
+    """A license record (the holder id masked)."""
+
+    license_id: str
+    license_type: str
+    issuer: str
+    state: str
+    holder_masked: str
+    case_id: UUID
+    valid_from: datetime
+    valid_to: datetime | None
+    issued_at: datetime
+    fields: dict[str, Any]
+
+
+class VerifyCreate(Strict):
+    """Verify a license by QR text or license number, for a stated purpose."""
+
+    purpose: Text = Field(max_length=200, examples=["施工许可"])
+    qr_text: str | None = Field(default=None, min_length=1, max_length=8000)
+    license_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class VerificationPublic(BaseModel):
+    """The verifier's result, naming the failed step if any."""
+
+    status: str
+    valid: bool
+    step: int | None
+    step_name: str | None
+    reason: str
+    license_id: str | None = None
+    license_type: str | None = None
+    issuer: str | None = None
+    holder_masked: str | None = None
+    fields: dict[str, Any] = Field(default_factory=dict)
+    undisclosed: list[str] = Field(default_factory=list)
+    status_checked: bool = False
+
+
+class SharedViewCreate(Strict):
+    """A department's question: this holder's licenses, for this purpose."""
+
+    holder_id: HolderId
+    purpose: Text = Field(max_length=200, examples=["施工许可"])
+
+
+class SharedLicensePublic(BaseModel):
+    """One license as the department's policy lets it see it."""
+
+    license_id: str
+    license_type: str
+    issuer: str
+    state: str
+    fields: dict[str, Any]
+    presentation: str
+
+
+class LicenseUsePublic(BaseModel):
+    """One use of the holder's license: who, when, why, what was seen."""
+
+    license_id: str
+    department: str
+    purpose: str
+    kind: str
+    result: str
+    fields: list[str]
+    at: datetime
+
+
+# --- courier -------------------------------------------------------------------------------------
+
+
+class CourierReportCreate(Strict):
+    """A courier's COSE_Sign1 report, base64: CBOR {case_id, tracking_number, event, at, nonce}."""
+
+    report: str = Field(min_length=1, max_length=16_000, description="base64 COSE_Sign1 bytes")
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+
+class CheckpointPublic(BaseModel):
+    """A signed checkpoint of the transparency log (C2SP signed note)."""
+
+    number: int
+    origin: str
+    size: int
+    root: str
+    note: str
+    issued_at: datetime
+    verifier_key: str
+
+
+class InclusionPublic(BaseModel):
+    """An event's inclusion proof (hex) in a tree of ``tree_size`` leaves."""
+
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    root: str
+    proof: list[str]
+
+
+class ConsistencyPublic(BaseModel):
+    """A consistency proof (hex) between two tree sizes."""
+
+    old_size: int
+    new_size: int
+    old_root: str
+    new_root: str
+    proof: list[str]

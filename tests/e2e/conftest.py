@@ -1,0 +1,227 @@
+"""The HTTP service over a provisioned SQLite ledger: a fake clock at the edge, a local token
+issuer, and callers of every role."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.auth import AuthConfig, mint_token
+from api.deps import get_clock
+from api.main import create_app
+from keys import cbor, cose
+from keys.registry import kid_for
+from keys.signer import Ed25519Signer
+from keys.store import InMemoryKeyStore
+from ledger.actors import Role
+from ledger.application import CaseLedger
+from ledger.persistence import sqlite_env
+from licenses.holder_ids import make_uscc
+from tests.scenarios import COMPANY, PERMIT, doc, permit_materials
+from tests.unit.ledger.conftest import T0, make_ledger
+
+ISSUER = "test-idp"
+OTHER_COMPANY = make_uscc("9", "1", "512000", "MA62A0XD")
+
+
+@dataclass
+class FakeClock:
+    """The edge clock under the test's control."""
+
+    now: datetime = T0 + timedelta(hours=1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, step: timedelta = timedelta(minutes=10)) -> datetime:
+        self.now += step
+        return self.now
+
+
+@dataclass
+class Handle:
+    """An open ledger with its key store, as ``create_app`` expects one."""
+
+    ledger: CaseLedger
+    keys: InMemoryKeyStore
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+@dataclass
+class Tokens:
+    """Bearer headers for callers of every role, minted by the test identity provider."""
+
+    clock: FakeClock
+    signer: Ed25519Signer = field(default_factory=Ed25519Signer.generate)
+
+    def headers(self, sub: str, role: Role, department: str | None = None) -> dict[str, str]:
+        token = mint_token(
+            self.signer, sub, role, department, timedelta(hours=1), self.clock.now, issuer=ISSUER
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    def applicant(self, holder: str = COMPANY) -> dict[str, str]:
+        return self.headers(holder, Role.APPLICANT)
+
+    def officer(self, department: str, name: str | None = None) -> dict[str, str]:
+        return self.headers(name or f"officer-{department}", Role.OFFICER, department)
+
+    def verifier(self, department: str) -> dict[str, str]:
+        return self.headers(f"verifier-{department}", Role.VERIFIER, department)
+
+    def auditor(self) -> dict[str, str]:
+        return self.headers("auditor-wang", Role.AUDITOR)
+
+    def courier(self, courier: str = "ems") -> dict[str, str]:
+        return self.headers(courier, Role.COURIER)
+
+    def admin(self) -> dict[str, str]:
+        return self.headers("admin-zhao", Role.ADMIN)
+
+
+@dataclass
+class Service:
+    """A running service: its client, ledger, key store, clock and tokens."""
+
+    app: FastAPI
+    client: TestClient
+    handle: Handle
+    clock: FakeClock
+    tokens: Tokens
+
+    @property
+    def ledger(self) -> CaseLedger:
+        return self.handle.ledger
+
+
+def open_service(tmp_path: Path) -> Iterator[Service]:
+    ledger, store = make_ledger(sqlite_env(tmp_path / "ledger.sqlite"))
+    handle = Handle(ledger, store)
+    clock = FakeClock()
+    tokens = Tokens(clock)
+    auth = AuthConfig({ISSUER: (tokens.signer.public_key_der(),)})
+    app = create_app(lambda: handle, auth=auth)
+    app.dependency_overrides[get_clock] = lambda: clock
+    with TestClient(app) as client:
+        yield Service(app, client, handle, clock, tokens)
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Service]:
+    yield from open_service(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """One service for a module whose tests do not depend on each other's state."""
+    yield from open_service(tmp_path_factory.mktemp("service"))
+
+
+# --- the construction-permit story over HTTP ------------------------------------------------------
+
+
+def materials_json(materials: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Material references as request JSON."""
+    return {code: ref.as_dict() for code, ref in materials.items()}
+
+
+SUPPLEMENT = {"zjls": "supervision contract", "aqxk": "safety licence", "zljd": "quality filing"}
+JOINT = ("zrzyghj", "xfjy", "rfb")
+DESK = "zwfwzx"
+LEAD = "zjj"
+
+
+def ok(response: Any, status: int = 200) -> dict[str, Any]:
+    """The JSON body of a response with ``status`` (the problem is shown if it differs)."""
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def submit_permit(svc: Service, holder: str = COMPANY, key: str | None = None) -> str:
+    """Submit the construction permit online; returns the case id."""
+    headers = svc.tokens.applicant(holder) | ({"Idempotency-Key": key} if key else {})
+    body = {"item_code": PERMIT, "materials": materials_json(permit_materials())}
+    return str(ok(svc.client.post("/v1/cases", json=body, headers=headers), 201)["case_id"])
+
+
+def post(
+    svc: Service, case_id: str, command: str, headers: dict[str, str], body: Any = None
+) -> Any:
+    """POST one case command, the clock moved on by ten minutes first."""
+    svc.clock.advance()
+    return svc.client.post(f"/v1/cases/{case_id}/{command}", json=body, headers=headers)
+
+
+def accept_with_tolerance(svc: Service, case_id: str) -> dict[str, Any]:
+    """The window accepts with three materials committed for ten days later."""
+    due = (svc.clock.now + timedelta(days=10)).date().isoformat()
+    body = {"commitment": "申请人承诺在10日内补齐安全生产许可证等材料", "commitment_due": due}
+    return ok(post(svc, case_id, "accept-with-tolerance", svc.tokens.officer(DESK), body))
+
+
+def review_and_grant(svc: Service, case_id: str) -> None:
+    """Joint review, a site inspection of two days, the supplement by e-mail, the grant."""
+    for department in (LEAD, *JOINT):
+        ok(post(svc, case_id, "opinions", svc.tokens.officer(department), {"approve": True}))
+    step = {"step": "site_inspection", "reason": "现场踏勘"}
+    ok(post(svc, case_id, "suspend", svc.tokens.officer(LEAD), step))
+    svc.clock.advance(timedelta(days=2))
+    ok(post(svc, case_id, "resume", svc.tokens.officer(LEAD)))
+    supplied = {code: doc(label).as_dict() for code, label in SUPPLEMENT.items()}
+    body = {"materials": supplied, "via": "email"}
+    ok(post(svc, case_id, "supplement", svc.tokens.applicant(), body))
+    decision = {"grant": True, "legal_basis": "《建筑工程施工许可管理办法》第四条"}
+    ok(post(svc, case_id, "decide", svc.tokens.officer(LEAD), decision))
+
+
+def issue_and_dispatch(svc: Service, case_id: str, tracking: str = "EA123456789CN") -> str:
+    """Issue the license and hand it to EMS; returns the license id."""
+    issued = ok(post(svc, case_id, "issue-license", svc.tokens.officer(LEAD)))
+    body = {"courier": "ems", "tracking_number": tracking}
+    ok(post(svc, case_id, "dispatch", svc.tokens.officer(DESK), body))
+    return str(issued["license_id"])
+
+
+def courier_report(
+    svc: Service,
+    case_id: str,
+    *,
+    event: str = "delivered",
+    nonce: str | None = None,
+    at: datetime | None = None,
+    signer: Any = None,
+    **extra: Any,
+) -> str:
+    """A courier report signed by EMS's registered key (or ``signer``), base64."""
+    key = signer or svc.handle.keys.signer("courier-ems")
+    payload = {
+        "case_id": case_id,
+        "tracking_number": "EA123456789CN",
+        "event": event,
+        "at": int((at or svc.clock.now).timestamp()),
+        "nonce": nonce or uuid.uuid4().hex,
+        "signed_by": "张三",
+        **extra,
+    }
+    message = cose.sign1(cbor.dumps_canonical(payload), key, kid=kid_for(key.public_key_der()))
+    return base64.b64encode(message).decode("ascii")
+
+
+def played_permit(svc: Service) -> tuple[str, str]:
+    """A permit case issued and dispatched by courier; returns (case id, license id)."""
+    case_id = submit_permit(svc)
+    accept_with_tolerance(svc, case_id)
+    review_and_grant(svc, case_id)
+    return case_id, issue_and_dispatch(svc, case_id)
