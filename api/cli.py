@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from api import cli_audit
 from api.config import Settings
 from api.context import LedgerContext, key_store, open_ledger, root_public_key_path
 from api.demo import play_demo
@@ -196,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--status-list", help="signed status list (CBOR)")
     check.add_argument("--root-key", help="root public key, DER (default: root.pub.der beside it)")
     check.add_argument("--at", help="verification time, ISO 8601 with timezone (default: now)")
+    cli_audit.add_parsers(sub)
     return parser
 
 
@@ -205,6 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "license":
         return cmd_license_verify(args)
     settings = Settings.from_env()
+    handled = cli_audit.dispatch(settings, args)
+    if handled is not None:
+        return handled
     if args.command == "demo":
         return cmd_demo(settings, args.out)
     handlers = {"init": cmd_init, "verify": cmd_verify}
