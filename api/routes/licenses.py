@@ -9,10 +9,11 @@ from datetime import datetime
 from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import Caller, LedgerDep, Now, ReadsDep, allow
-from api.errors import problem_responses
+from api.errors import forbidden, problem_responses
 from api.schemas import HolderQuery, LicensePublic, LicenseUsePublic, jsonable
 from ledger.actors import Role
 from ledger.application import CaseLedger
+from ledger.authority import SERVICE_CENTRE
 from ledger.sharing_service import holder_ref
 from ledger.vault_service import UnknownLicense
 from licenses.domain import License
@@ -62,7 +63,9 @@ def visible_license(ledger: CaseLedger, license_id: str, caller: Caller) -> Lice
 def holder_licenses(
     body: HolderQuery, caller: Caller, ledger: LedgerDep, now: Now
 ) -> list[LicensePublic]:
-    """A holder's licenses. The holder themself, or staff acting on the holder's behalf (代办)."""
+    """A holder's licenses. The holder, or service-centre staff acting for the holder (代办)."""
+    if caller.role is OFFICER and caller.department != SERVICE_CENTRE:
+        raise forbidden("departments read a holder's licenses through their shared-data views")
     behalf = body.holder_id if caller.role is OFFICER else None
     found = ledger.vault.licenses_of(body.holder_id, caller.actor(on_behalf_of=behalf))
     return [license_public(license_, now) for license_ in found]
