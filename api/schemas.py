@@ -11,7 +11,7 @@ from enum import Enum
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ledger.case import AdminLevel, SupplementVia
 from ledger.catalog import SpecialStep
@@ -343,6 +343,12 @@ class VerifyCreate(Strict):
     purpose: Text = Field(max_length=200, examples=["施工许可"])
     qr_text: str | None = Field(default=None, min_length=1, max_length=8000)
     license_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> VerifyCreate:
+        if (self.qr_text is None) == (self.license_id is None):
+            raise ValueError("give exactly one of qr_text and license_id")
+        return self
 
 
 class VerificationPublic(BaseModel):

@@ -22,6 +22,7 @@ from api.schemas import (
 )
 from keys.trustlist import build_trust_list
 from ledger.actors import Role
+from ledger.errors import MerkleTreeError
 from ledger.timeline import timeline
 from projections.audit_index import AuditIndex
 from projections.bundle import export_bundle
@@ -102,7 +103,7 @@ def consistency_proof(
     """The consistency proof between two tree sizes (default new size: the latest checkpoint's)."""
     size = new_size if new_size is not None else _latest(reads).checkpoint.size
     if old_size > size:
-        raise ProofUnavailable(f"old size must not exceed new size {size}, got {old_size}")
+        raise MerkleTreeError(f"old size must not exceed the new size {size}, got {old_size}")
     proof = reads.log.consistency_proof(old_size, size)
     return ConsistencyPublic(
         old_size=old_size,
