@@ -74,7 +74,7 @@ def audit_verify(
             f"expected workers >= 1 and chunk level in [0, 30], got {workers} and {chunk_level}",
         )
     if isinstance(source, StoreLocation):
-        recorder = open_recorder(source.env, source.app_name)
+        recorder = open_recorder(source.env, source.app_name, create_tables=False)
         try:
             return _audit(source, recorder, keys, log, log_key, workers, progress, chunk_level)
         finally:

@@ -161,7 +161,16 @@ def open_database(recorder: ApplicationRecorder) -> Database:
     )
 
 
-def open_recorder(env: Mapping[str, str], app_name: str) -> ApplicationRecorder:
-    """Open an application's recorder from its settings alone (for worker processes)."""
-    factory = InfrastructureFactory.construct(Environment(app_name, dict(env)))
+def open_recorder(
+    env: Mapping[str, str], app_name: str, *, create_tables: bool = True
+) -> ApplicationRecorder:
+    """Open an application's recorder from its settings alone (for worker processes).
+
+    Readers that start together (audit workers) pass ``create_tables=False``: concurrent
+    ``CREATE ... IF NOT EXISTS`` on PostgreSQL can fail with "tuple concurrently updated".
+    """
+    settings = dict(env)
+    if not create_tables:
+        settings["CREATE_TABLE"] = settings[f"{app_name.upper()}_CREATE_TABLE"] = "n"
+    factory = InfrastructureFactory.construct(Environment(app_name, settings))
     return factory.application_recorder()

@@ -91,6 +91,29 @@ class AuditFailure(ProjectionError):
         )
         super().__init__(f"audit: {where} failed check '{check}': {detail}")
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Raised in audit worker processes: rebuild from the fields, not the message.
+        fields = (self.notification_id, self.stream, self.seq, self.leaf_index)
+        return (_audit_failure, (self.check, self.detail, *fields))
+
+
+def _audit_failure(
+    check: str,
+    detail: str,
+    notification_id: int | None,
+    stream: UUID | None,
+    seq: int | None,
+    leaf_index: int | None,
+) -> AuditFailure:
+    return AuditFailure(
+        check,
+        detail,
+        notification_id=notification_id,
+        stream=stream,
+        seq=seq,
+        leaf_index=leaf_index,
+    )
+
 
 class BundleInvalid(ProjectionError):
     """An offline case bundle that fails a verification step (named in ``step``)."""

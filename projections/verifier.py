@@ -34,6 +34,7 @@ from ledger.signing import (
 )
 from ledger.transcodings import CBORTranscoder, EncodingError, loads
 from projections.database import Database, open_database, open_recorder
+from projections.errors import AuditFailure
 from projections.runtime import iterate_log
 from projections.tree_nodes import stored_leaves, stored_subtrees
 
@@ -229,18 +230,24 @@ def _fault(
 
 
 _worker: ChunkVerifier | None = None
+_worker_error: str | None = None
 
 
 def init_worker(location: StoreLocation, keys: AuditKeys, prefix: str | None) -> None:
     """Pool initializer: open the worker's own recorder and rebuild the verifier."""
-    global _worker
-    _worker = ChunkVerifier(open_recorder(location.env, location.app_name), keys, prefix)
+    global _worker, _worker_error
+    try:
+        recorder = open_recorder(location.env, location.app_name, create_tables=False)
+        _worker = ChunkVerifier(recorder, keys, prefix)
+    except Exception as exc:
+        # A failing initializer makes the pool respawn the worker for ever: report it instead.
+        _worker_error = f"{type(exc).__name__}: {exc}"
 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Pool task: verify one chunk with this worker's verifier."""
     if _worker is None:
-        raise RuntimeError("audit worker used before its initializer ran")
+        raise AuditFailure("setup", f"audit worker could not start: {_worker_error}")
     return _worker.verify(task)
 
 

@@ -71,3 +71,17 @@ def test_bad_worker_counts_and_chunk_levels_are_refused() -> None:
         audit_verify(location, keys, workers=0)
     with pytest.raises(AuditFailure, match="chunk level in \\[0, 30\\], got 2 and 31"):
         audit_verify(location, keys, chunk_level=31)
+
+
+def test_a_worker_that_cannot_start_reports_why_instead_of_respawning() -> None:
+    from projections import verifier
+    from projections.audit import AuditKeys
+    from projections.verifier import ChunkTask, init_worker, run_chunk
+
+    location = StoreLocation({"PERSISTENCE_MODULE": "no.such.module"}, "x")
+    try:
+        init_worker(location, AuditKeys((), b""), None)
+        with pytest.raises(AuditFailure, match="audit worker could not start: .*no.such.module"):
+            run_chunk(ChunkTask(0, 0, 1, 1, 0, 0))
+    finally:
+        verifier._worker = verifier._worker_error = None

@@ -46,3 +46,18 @@ def test_a_tracking_conflict_states_both_positions() -> None:
 def test_every_error_is_a_projection_error() -> None:
     with pytest.raises(ProjectionError, match="bundle failed step 'chain': expected event #2"):
         raise BundleInvalid("chain", "expected event #2, got #3")
+
+
+def test_an_audit_failure_survives_the_trip_from_a_worker_process() -> None:
+    import pickle
+
+    failure = AuditFailure(
+        "key", "unknown kid", notification_id=3, stream=STREAM, seq=1, leaf_index=2
+    )
+    copy = pickle.loads(pickle.dumps(failure))
+    assert (type(copy), str(copy), copy.stream, copy.leaf_index) == (
+        AuditFailure,
+        str(failure),
+        STREAM,
+        2,
+    )
