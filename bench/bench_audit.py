@@ -1,7 +1,7 @@
 """``audit_verify`` throughput on one and two cores against raw Ed25519 verification of the same
 signatures over the same bytes on two cores (the floor no audit can beat).
 
-    .venv/bin/python bench/bench_audit.py [--events 20000] [--postgres]
+    .venv/bin/python bench/bench_audit.py [--events 50000] [--postgres]
 
 The audit re-runs every read check (COSE structure, strict CBOR envelope, key validity, signature,
 chain link) and the Merkle root against a signed checkpoint, reading the events itself. The raw
@@ -113,7 +113,7 @@ def measure(env: dict[str, str], events: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--postgres", action="store_true", help="use PostgreSQL, not SQLite")
     args = parser.parse_args(argv)
     print(f"storage: {'PostgreSQL' if args.postgres else 'SQLite'}")

@@ -1,12 +1,5 @@
-"""``audit verify`` (DESIGN §4): re-check every event of the whole log — COSE structure, key
-validity, signature, chain link — and the Merkle root against the latest signed checkpoint, on
-several cores, naming the first bad event (in log order) exactly.
-
-The log is cut into chunks of 2**k leaves that worker processes verify (``projections.verifier``).
-The parent joins the chunks in log order: it links each stream's first event in a chunk to the
-stream's last event in earlier chunks — O(streams) per chunk, no event read twice — and folds the
-chunk subtree hashes into the root that the checkpoint must have signed.
-"""
+"""``audit verify`` (DESIGN §4): every event's structure, key, signature and chain link, and the
+Merkle root against the latest signed checkpoint, on several cores, naming the first bad event."""
 
 from __future__ import annotations
 
@@ -98,7 +91,10 @@ def _audit(
     checkpoint, compare_below = _checkpoint(log, log_key)
     # 2. Cut the log as it is now into chunks of 2**k leaves.
     tasks, total = _plan(database, recorder, workers, checkpoint, compare_below, chunk_level)
-    # 3. Verify the chunks (in worker processes) and join them in log order.
+    # 3. Verify the chunks in worker processes; join them here in log order. A worker links each
+    #    event to its stream's previous one inside the chunk and reports each stream's first
+    #    event there with the prev it claims, which is linked here to the stream's last event in
+    #    earlier chunks: O(streams) per chunk, and no event is read twice.
     prefix = log.prefix if log is not None and compare_below else None
     heads: dict[UUID, tuple[int, bytes]] = {}
     upper = MemoryTree()  # one leaf per complete chunk: the chunk subtree hashes

@@ -1,11 +1,6 @@
-"""The projection runtime: read models fed from an application's notification log, exactly once.
-
-Each batch (a page of up to 1,000 notifications) is applied to a read model and its tracking
-position is moved in ONE transaction of the events' own database (the same SQLite file, the same
-PostgreSQL schema), so a crash rolls back rows and position together and a restart resumes from
-the last committed position. The move is a compare-and-set: a second worker (or a rebuild) that
-moved the position first makes the batch roll back with ``TrackingConflict``.
-"""
+"""The projection runtime: read models fed from the notification log, each page applied with its
+tracking position in one transaction of the events' own database (exactly once; resume after a
+crash), plus rebuild, lag, and a polling loop for in-process or worker-process use."""
 
 from __future__ import annotations
 

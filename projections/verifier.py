@@ -1,10 +1,5 @@
-"""What an audit worker needs and does: the trust it starts from (key entries the root
-certified), where the events live, and the verification of one chunk of 2**k leaves.
-
-Within a chunk every event runs the event store's own read checks (``SigningMapper.verify``),
-linked to the stream's previous event in the chunk; each stream's first event in the chunk is
-checked except for its link, and reported with the ``prev`` it claims so the parent can join it.
-"""
+"""What an audit worker needs and does: the trust it starts from (key entries the root certified),
+where the events live, and the verification of one chunk of 2**k leaves."""
 
 from __future__ import annotations
 
@@ -163,6 +158,8 @@ class ChunkVerifier:
         for notification in iterate_log(self.recorder, after=task.after, upto=task.upto):
             stream, seq = _uuid(notification.originator_id), notification.originator_version
             head = heads.get(stream)
+            # A stream's first event in the chunk: all checks but the link, which needs the
+            # stream's last event in earlier chunks; the parent joins it with the claimed prev.
             claimed = _claimed_prev(notification.state) if head is None else None
             expected = head[1] if head is not None else (claimed or b"")
             try:
