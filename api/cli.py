@@ -7,10 +7,11 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from api import cli_audit
+from api.auth import ensure_token_key, mint_token
 from api.config import Settings
 from api.context import LedgerContext, key_store, open_ledger, root_public_key_path
 from api.demo import play_demo
@@ -149,6 +150,46 @@ def cmd_license_verify(args: argparse.Namespace) -> int:
     return 0 if result.valid else 1
 
 
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Initialise if needed, then run the HTTP service and say where to go."""
+    cmd_init(settings)
+    store, _ = key_store(settings)
+    ensure_token_key(store)
+    base = f"http://{args.host}:{args.port}"
+    print()
+    print(f"caseledger serving on {base}  (API docs: {base}/docs, OpenAPI: {base}/openapi.json)")
+    print(
+        "  a token for trying it: caseledger token --role officer --sub officer-chen "
+        "--department zwfwzx"
+    )
+    import uvicorn
+
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    """Mint a bearer token of the local issuer (for local use and tests)."""
+    store, _ = key_store(settings)
+    token = mint_token(
+        ensure_token_key(store),
+        args.sub,
+        args.role,
+        args.department,
+        timedelta(minutes=args.minutes),
+        _now(),
+    )
+    print(token)
+    return 0
+
+
 def cmd_verify(settings: Settings) -> int:
     """Verify every stored event's signature, key validity and chain; non-zero on the first bad."""
     from projections.audit import AuditKeys, audit_verify
@@ -197,6 +238,19 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--status-list", help="signed status list (CBOR)")
     check.add_argument("--root-key", help="root public key, DER (default: root.pub.der beside it)")
     check.add_argument("--at", help="verification time, ISO 8601 with timezone (default: now)")
+    serve = sub.add_parser("serve", help="run the HTTP service (initialises on first run)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    token = sub.add_parser("token", help="mint a local bearer token")
+    token.add_argument("--sub", required=True, help="subject: holder id, officer or courier id")
+    token.add_argument(
+        "--role",
+        required=True,
+        choices=["applicant", "officer", "verifier", "auditor", "courier", "admin"],
+    )
+    token.add_argument("--department")
+    token.add_argument("--minutes", type=int, default=60)
     cli_audit.add_parsers(sub)
     return parser
 
@@ -212,6 +266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handled
     if args.command == "demo":
         return cmd_demo(settings, args.out)
+    if args.command == "serve":
+        return cmd_serve(settings, args)
+    if args.command == "token":
+        return cmd_token(settings, args)
     handlers = {"init": cmd_init, "verify": cmd_verify}
     return handlers[args.command](settings)
 
