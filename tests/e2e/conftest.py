@@ -24,6 +24,7 @@ from keys.signer import Ed25519Signer
 from keys.store import InMemoryKeyStore
 from ledger.actors import Role
 from ledger.application import CaseLedger
+from ledger.calendar import load_calendar
 from ledger.persistence import sqlite_env
 from licenses.holder_ids import make_uscc
 from tests.scenarios import COMPANY, PERMIT, doc, permit_materials
@@ -106,12 +107,23 @@ class Service:
 
 
 def open_service(tmp_path: Path) -> Iterator[Service]:
-    ledger, store = make_ledger(sqlite_env(tmp_path / "ledger.sqlite"))
+    env = sqlite_env(tmp_path / "ledger.sqlite")
+    ledger, store = make_ledger(env)
     handle = Handle(ledger, store)
+    first = [handle]
+
+    def open_ledger() -> Handle:
+        # After a lifespan ends (and closes the ledger) the app reopens the same store.
+        if first:
+            return first.pop()
+        root = store.signer("root").public_key_der()
+        again = CaseLedger(env, key_store=store, root_public_key_der=root, calendar=load_calendar())
+        return Handle(again, store)
+
     clock = FakeClock()
     tokens = Tokens(clock)
     auth = AuthConfig({ISSUER: (tokens.signer.public_key_der(),)})
-    app = create_app(lambda: handle, auth=auth)
+    app = create_app(open_ledger, auth=auth)
     app.dependency_overrides[get_clock] = lambda: clock
     with TestClient(app) as client:
         yield Service(app, client, handle, clock, tokens)

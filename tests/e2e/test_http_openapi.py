@@ -1,0 +1,74 @@
+"""The OpenAPI document, fuzzed in-process: schemathesis sends schema-shaped and malformed
+requests to every operation as several callers; no input may make the service fail (5xx)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+from schemathesis.openapi import from_asgi
+from schemathesis.schemas import BaseSchema
+
+from api.main import create_app
+from tests.e2e.conftest import LEAD, Service, open_service, played_permit
+
+EXAMPLES = 8  # per operation; every example is sent as each caller below
+
+
+@pytest.fixture(scope="module")
+def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    for service in open_service(tmp_path_factory.mktemp("fuzzed")):
+        played_permit(service)  # something to find: a case, a license, checkpoints
+        yield service
+
+
+@pytest.fixture(scope="module")
+def api_schema(fuzzed: Service) -> BaseSchema:
+    return from_asgi("/openapi.json", fuzzed.app)
+
+
+def _labels() -> list[str]:
+    # Building the app opens nothing, so the operations are known at collection time.
+    document = create_app().openapi()
+    return [f"{m.upper()} {path}" for path, ops in document["paths"].items() for m in ops]
+
+
+def test_the_document_describes_every_route_with_problem_answers(fuzzed: Service) -> None:
+    document = fuzzed.client.get("/openapi.json").json()
+    paths = document["paths"]
+    assert "/v1/cases/{case_id}/accept-with-tolerance" in paths
+    refusal = paths["/v1/cases/{case_id}/decide"]["post"]["responses"]["409"]
+    assert "application/problem+json" in refusal["content"]
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert all(op.get("description") for path in paths.values() for op in path.values())
+
+
+@pytest.mark.parametrize("label", _labels())
+def test_no_request_makes_the_service_fail(
+    label: str, fuzzed: Service, api_schema: BaseSchema
+) -> None:
+    operation = api_schema.find_operation_by_label(label)
+    assert operation is not None
+    valid = operation.as_strategy(GenerationMode.POSITIVE)
+    invalid = operation.as_strategy(GenerationMode.NEGATIVE)
+    tokens = fuzzed.tokens
+    callers = (tokens.applicant(), tokens.officer(LEAD), tokens.auditor())
+
+    @given(case=st.one_of(valid, invalid))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case: schemathesis.Case) -> None:
+        for headers in callers:
+            case.call_and_validate(headers=headers, checks=[not_a_server_error])
+
+    run()
