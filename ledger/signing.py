@@ -159,6 +159,14 @@ class SigningMapper(Mapper[UUID]):
         self._directory = directory
         self._root_key = load_public_key(root_public_key_der)
         self._root_kid = root_kid
+        self._parsed_keys: dict[bytes, Any] = {}
+
+    def _public_key(self, entry: KeyEntry) -> Any:
+        # Parsing a DER key costs more than a verification's bookkeeping; keys never change.
+        key = self._parsed_keys.get(entry.public_key)
+        if key is None:
+            key = self._parsed_keys[entry.public_key] = load_public_key(entry.public_key)
+        return key
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         """Refuse: a signed event needs its ``prev`` hash, which only the event store knows."""
@@ -282,7 +290,7 @@ class SigningMapper(Mapper[UUID]):
                 problem = entry.problem(at, owner=identity.owner)
                 if problem is not None:
                     raise fail("key", problem)
-                public_key = load_public_key(entry.public_key)
+                public_key = self._public_key(entry)
             # 5. The signature over the exact bytes received.
             try:
                 cose.verify_decoded(message, public_key)
