@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import AuthError
@@ -45,6 +46,18 @@ class Problem:
     def type(self) -> str:
         """The problem type URI."""
         return PROBLEM_BASE + self.slug
+
+
+class ProblemPublic(BaseModel):
+    """An RFC 9457 problem: a stable type URI, title, status, detail and extension members."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(examples=["https://caseledger.example/problems/second-notice-refused"])
+    title: str
+    status: int
+    detail: str
+    instance: str
 
 
 def _p(status: int, slug: str, title: str) -> Problem:
@@ -188,8 +201,6 @@ _BY_STATUS: Mapping[int, Problem] = {
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries documenting problem+json answers for ``statuses``."""
-    from api.schemas import ProblemPublic
-
     return {
         status: {
             "description": _BY_STATUS[status].title,

@@ -42,18 +42,6 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-class ProblemPublic(BaseModel):
-    """An RFC 9457 problem: a stable type URI, title, status, detail and extension members."""
-
-    model_config = ConfigDict(extra="allow")
-
-    type: str = Field(examples=["https://caseledger.example/problems/second-notice-refused"])
-    title: str
-    status: int
-    detail: str
-    instance: str
-
-
 class Strict(BaseModel):
     """Refuses unknown fields, so a typo is a 422 rather than silently ignored."""
 
@@ -103,25 +91,6 @@ def material_refs(
 
 class CaseCreate(Strict):
     """Submit a case; an applicant submits for themself, window staff name the applicant."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "item_code": "11512000MB1546347P000101003000",
-                    "materials": {
-                        "sqb": {
-                            "kind": "document",
-                            "sha256": SHA256,
-                            "size": 2048,
-                            "media_type": "application/pdf",
-                        },
-                    },
-                }
-            ]
-        },
-    )
 
     item_code: str = Field(min_length=1, max_length=64, examples=["11512000MB1546347P000101003000"])
     applicant_id: HolderId | None = Field(

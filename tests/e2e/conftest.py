@@ -27,7 +27,7 @@ from ledger.application import CaseLedger
 from ledger.calendar import load_calendar
 from ledger.persistence import sqlite_env
 from licenses.holder_ids import make_uscc
-from tests.scenarios import COMPANY, PERMIT, doc, permit_materials
+from tests.scenarios import BUSINESS, COMPANY, PERMIT, doc, permit_materials
 from tests.unit.ledger.conftest import T0, make_ledger
 
 ISSUER = "test-idp"
@@ -237,3 +237,45 @@ def played_permit(svc: Service) -> tuple[str, str]:
     accept_with_tolerance(svc, case_id)
     review_and_grant(svc, case_id)
     return case_id, issue_and_dispatch(svc, case_id)
+
+
+# --- the enterprise registration, and refusals -------------------------------------------
+
+PROBLEMS = "https://caseledger.example/problems/"
+BUSINESS_DESK = "scjgj"  # the business license's lead department
+GRANT = {"grant": True, "legal_basis": "《中华人民共和国公司法》第六条"}
+
+
+def problem(response: Any, status: int, slug: str) -> dict[str, Any]:
+    """The problem+json body of a refusal, checked for its status and type."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["type"] == PROBLEMS + slug, body
+    assert body["status"] == status and body["title"] and body["detail"]
+    return body
+
+
+def business_case(svc: Service, *, complete: bool = True, holder: str = COMPANY) -> str:
+    """Submit an enterprise registration online (all materials, or without the articles)."""
+    codes = ["sqs", "zc", "rzwj", "zszm", "wtsh"]
+    materials = {code: doc(f"business {code}") for code in codes if complete or code != "zc"}
+    body = {"item_code": BUSINESS, "materials": materials_json(materials)}
+    response = svc.client.post("/v1/cases", json=body, headers=svc.tokens.applicant(holder))
+    return str(ok(response, 201)["case_id"])
+
+
+def received(svc: Service) -> str:
+    """A complete enterprise registration, received at the window."""
+    case_id = business_case(svc)
+    ok(post(svc, case_id, "receive", svc.tokens.officer(DESK)))
+    return case_id
+
+
+def granted_business(svc: Service) -> str:
+    """A received enterprise registration, approved and granted by its lead department."""
+    case_id = received(svc)
+    lead = svc.tokens.officer(BUSINESS_DESK)
+    ok(post(svc, case_id, "opinions", lead, {"approve": True}))
+    ok(post(svc, case_id, "decide", svc.tokens.officer(BUSINESS_DESK), GRANT))
+    return case_id

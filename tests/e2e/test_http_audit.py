@@ -21,13 +21,15 @@ from tests.e2e.conftest import (
     Handle,
     Service,
     Tokens,
+    business_case,
     courier_report,
     ok,
     played_permit,
     post,
+    problem,
     submit_permit,
 )
-from tests.e2e.test_http_cases import NOTICE, business_case, problem
+from tests.e2e.test_http_cases import NOTICE
 from tests.unit.ledger.conftest import make_ledger
 
 

@@ -72,34 +72,24 @@ def test_a_raw_private_key_mints_tokens_too() -> None:
     ],
 )
 def test_unacceptable_tokens_are_refused(change: str, match: str) -> None:
-    signer, other = Ed25519Signer.generate(), Ed25519Signer.generate()
-    minted = {"signer": signer, "issuer": ISSUER, "at": NOW}
-    minted.update(
-        {"other key": {"signer": other}, "other issuer": {"issuer": "elsewhere"}}.get(change, {})
-    )  # type: ignore[arg-type]
-    token = mint_token(
-        minted["signer"],
-        "x",
-        Role.AUDITOR,
-        None,
-        timedelta(hours=1),
-        NOW,
-        issuer=str(minted["issuer"]),
-    )  # type: ignore[arg-type]
-    at = {"expired": NOW + timedelta(hours=2), "early": NOW - timedelta(hours=1)}.get(change, NOW)
+    signer = Ed25519Signer.generate()
+    minter = Ed25519Signer.generate() if change == "other key" else signer
+    issuer = "elsewhere" if change == "other issuer" else ISSUER
+    token = mint_token(minter, "x", Role.AUDITOR, None, timedelta(hours=1), NOW, issuer=issuer)
+    head, body, signature = token.split(".")
     if change == "tampered":
-        head, body, sig = token.split(".")
         claims = json.loads(base64.urlsafe_b64decode(body + "=="))
-        claims["role"] = "admin"
-        body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
-        token = f"{head}.{body}.{sig}"
+        body = b64url(json.dumps(claims | {"role": "admin"}).encode())
     if change == "alg none":
-        head = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').decode().rstrip("=")
-        token = head + "." + token.split(".")[1] + "."
-    if change == "garbage":
-        token = "not-a-jwt"
+        head, signature = b64url(b'{"alg":"none","typ":"JWT"}'), ""
+    token = "not-a-jwt" if change == "garbage" else f"{head}.{body}.{signature}"
+    at = {"expired": NOW + timedelta(hours=2), "early": NOW - timedelta(hours=1)}.get(change, NOW)
     with pytest.raises(AuthError, match=match):
         verify_token(token, config_for(signer), at)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
 @pytest.mark.parametrize(

@@ -17,10 +17,10 @@ from tests.e2e.conftest import (
     ok,
     played_permit,
     post,
+    problem,
     review_and_grant,
     submit_permit,
 )
-from tests.e2e.test_http_cases import problem
 
 
 def send(svc: Service, report: str, courier: str = "ems") -> object:

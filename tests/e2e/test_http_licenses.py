@@ -15,8 +15,16 @@ from ledger.commands import Command
 from licenses.qr import encode_qr_text
 from licenses.status import load_status_list
 from licenses.verify import verify_qr_text
-from tests.e2e.conftest import DESK, LEAD, OTHER_COMPANY, Service, ok, open_service, played_permit
-from tests.e2e.test_http_cases import problem
+from tests.e2e.conftest import (
+    DESK,
+    LEAD,
+    OTHER_COMPANY,
+    Service,
+    ok,
+    open_service,
+    played_permit,
+    problem,
+)
 from tests.scenarios import COMPANY
 
 
