@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -77,22 +78,35 @@ def cmd_project(settings: Settings, args: argparse.Namespace) -> int:
     """Run the read models: once, or as a worker polling for new events."""
 
     def work(context: LedgerContext, reads: ReadSide) -> int:
-        while True:
-            applied = reads.runner.run_once(progress=_progress("projecting") if args.once else None)
-            signed = reads.log.maybe_checkpoint(_now())
-            lag = reads.runner.lag(_now())
-            if args.once or applied:
-                note = f"; checkpoint {signed.checkpoint.size}" if signed else ""
-                print(
-                    f"\napplied {applied} events; lag {lag.events} events, "
-                    f"{lag.seconds:.1f} s{note}",
-                    file=sys.stderr,
-                )
-            if args.once:
-                return 0
-            time.sleep(args.interval)
+        signal.signal(signal.SIGTERM, _stop)
+        try:
+            return _project(reads, args)
+        except KeyboardInterrupt:  # SIGINT, or SIGTERM via _stop: the current page committed
+            print("\nstopped", file=sys.stderr)
+            return 0
 
     return _with_reads(settings, work)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _project(reads: ReadSide, args: argparse.Namespace) -> int:
+    """Catch up, sign due checkpoints, report lag; once, or until stopped."""
+    while True:
+        applied = reads.runner.run_once(progress=_progress("projecting") if args.once else None)
+        signed = reads.log.maybe_checkpoint(_now())
+        lag = reads.runner.lag(_now())
+        if args.once or applied:
+            note = f"; checkpoint {signed.checkpoint.size}" if signed else ""
+            print(
+                f"\napplied {applied} events; lag {lag.events} events, {lag.seconds:.1f} s{note}",
+                file=sys.stderr,
+            )
+        if args.once:
+            return 0
+        time.sleep(args.interval)
 
 
 def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
