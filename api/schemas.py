@@ -291,6 +291,12 @@ class HolderQuery(Strict):
     holder_id: HolderId
 
 
+class StatusChangeCreate(Strict):
+    """Why a license's status changes."""
+
+    reason: Text = Field(examples=["许可事项发生变更，依法暂停"])
+
+
 class LicensePublic(BaseModel):
     """A license record (the holder id masked)."""
 

@@ -10,10 +10,17 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import Caller, LedgerDep, Now, ReadsDep, allow
 from api.errors import forbidden, problem_responses
-from api.schemas import HolderQuery, LicensePublic, LicenseUsePublic, jsonable
+from api.schemas import (
+    HolderQuery,
+    LicensePublic,
+    LicenseUsePublic,
+    StatusChangeCreate,
+    jsonable,
+)
 from ledger.actors import Role
 from ledger.application import CaseLedger
 from ledger.authority import SERVICE_CENTRE
+from ledger.commands import Command
 from ledger.sharing_service import holder_ref
 from ledger.vault_service import UnknownLicense
 from licenses.domain import License
@@ -128,3 +135,60 @@ def get_qr(caller: Caller, ledger: LedgerDep, license_id: str = LicenseId) -> Re
     """The license's QR code (EL1: + Base45 + zlib of the credential) as PNG. As for the license."""
     credential = visible_license(ledger, license_id, caller).credential
     return Response(qr_png(encode_qr_text(credential)), media_type="image/png")
+
+
+# --- status changes by the issuing department ----------------------------------------------------
+
+
+STATUS_CHANGE = problem_responses(409, 422)
+
+
+def _change(
+    action: str,
+    license_id: str,
+    body: StatusChangeCreate,
+    caller: Caller,
+    ledger: CaseLedger,
+    now: datetime,
+) -> LicensePublic:
+    # The vault checks that the caller is an officer of the issuing department; it takes no
+    # command ids, so these changes are not made idempotent by an Idempotency-Key.
+    change = getattr(ledger.vault, action)
+    change(license_id, Command(at=now, actor=caller.actor()), reason=body.reason)
+    return license_public(ledger.vault.license(license_id), now)
+
+
+@router.post("/{license_id}/suspend", dependencies=[allow(OFFICER)], responses=STATUS_CHANGE)
+def suspend_license(
+    body: StatusChangeCreate,
+    caller: Caller,
+    ledger: LedgerDep,
+    now: Now,
+    license_id: str = LicenseId,
+) -> LicensePublic:
+    """Suspend a license (it shows as suspended online and on the status list). Its issuer."""
+    return _change("suspend", license_id, body, caller, ledger, now)
+
+
+@router.post("/{license_id}/reinstate", dependencies=[allow(OFFICER)], responses=STATUS_CHANGE)
+def reinstate_license(
+    body: StatusChangeCreate,
+    caller: Caller,
+    ledger: LedgerDep,
+    now: Now,
+    license_id: str = LicenseId,
+) -> LicensePublic:
+    """End a license's suspension. Its issuer."""
+    return _change("reinstate", license_id, body, caller, ledger, now)
+
+
+@router.post("/{license_id}/revoke", dependencies=[allow(OFFICER)], responses=STATUS_CHANGE)
+def revoke_license(
+    body: StatusChangeCreate,
+    caller: Caller,
+    ledger: LedgerDep,
+    now: Now,
+    license_id: str = LicenseId,
+) -> LicensePublic:
+    """Revoke a license for good. Its issuer."""
+    return _change("revoke", license_id, body, caller, ledger, now)

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 import pytest
 
 from keys.trustlist import load_trust_list
-from ledger.actors import Actor, Role
-from ledger.commands import Command
 from licenses.qr import encode_qr_text
 from licenses.status import load_status_list
 from licenses.verify import verify_qr_text
@@ -149,15 +147,36 @@ def test_verification_needs_exactly_one_of_qr_text_and_number(issued: Issued) ->
     )
 
 
-def test_a_revoked_license_verifies_as_revoked(service: Service) -> None:
-    _, license_id = played_permit(service)
-    # Revocation has no route yet: the issuing department revokes through the vault.
-    issuer = Actor("officer-zjj", Role.OFFICER, department=LEAD)
-    cmd = Command(service.clock.advance(), issuer)
-    service.ledger.vault.revoke(license_id, cmd, reason="依法撤销")
+def verify(svc: Service, license_id: str) -> str:
     body = {"license_id": license_id, "purpose": "施工许可"}
-    result = ok(service.client.post("/v1/verify", json=body, headers=service.tokens.verifier(LEAD)))
-    assert (result["status"], result["valid"]) == ("revoked", False)
+    return str(
+        ok(svc.client.post("/v1/verify", json=body, headers=svc.tokens.verifier(LEAD)))["status"]
+    )
+
+
+def change(svc: Service, license_id: str, action: str, department: str = LEAD) -> object:
+    svc.clock.advance()
+    return svc.client.post(
+        f"/v1/licenses/{license_id}/{action}",
+        json={"reason": "依法处理"},
+        headers=svc.tokens.officer(department),
+    )
+
+
+def test_the_issuer_suspends_reinstates_and_revokes_and_verifiers_see_it(service: Service) -> None:
+    _, license_id = played_permit(service)
+    assert ok(change(service, license_id, "suspend"))["state"] == "suspended"
+    assert verify(service, license_id) == "suspended"
+    assert ok(change(service, license_id, "reinstate"))["state"] == "active"
+    assert verify(service, license_id) == "valid"
+    assert ok(change(service, license_id, "revoke"))["state"] == "revoked"
+    assert verify(service, license_id) == "revoked"
+    problem(change(service, license_id, "reinstate"), 409, "license-revoked")
+
+
+def test_only_the_issuing_department_changes_a_license(service: Service) -> None:
+    _, license_id = played_permit(service)
+    problem(change(service, license_id, "revoke", department="rfb"), 403, "action-not-permitted")
 
 
 # --- shared-data views -----------------------------------------------------------------------
