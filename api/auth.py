@@ -66,7 +66,9 @@ class AuthConfig:
     issuers: Mapping[str, tuple[bytes, ...]]
     audience: str = AUDIENCE
     leeway: timedelta = timedelta(seconds=30)
-    _keys: dict[str, Ed25519PublicKey] = field(default_factory=dict, init=False, repr=False)
+    _keys: dict[str, dict[str, Ed25519PublicKey]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         for issuer, ders in self.issuers.items():
@@ -74,14 +76,15 @@ class AuthConfig:
                 key = load_der_public_key(der)
                 if not isinstance(key, Ed25519PublicKey):
                     raise AuthError(f"issuer {issuer!r}: expected Ed25519 keys, got {type(key)}")
-                self._keys[f"{issuer}\x00{kid_for(der).hex()}"] = key
+                self._keys.setdefault(issuer, {})[kid_for(der).hex()] = key
 
-    def key(self, issuer: str, kid: str) -> Ed25519PublicKey:
-        """Return the public key ``kid`` of ``issuer`` or raise ``AuthError``."""
-        try:
-            return self._keys[f"{issuer}\x00{kid}"]
-        except KeyError:
-            raise AuthError(f"no accepted key {kid!r} for issuer {issuer!r}") from None
+    def keys(self, issuer: str, kid: str | None) -> list[Ed25519PublicKey]:
+        """Return the keys of ``issuer`` a token may be checked with (its ``kid``, or all)."""
+        known = self._keys.get(issuer, {})
+        found = list(known.values()) if kid is None else [k for i, k in known.items() if i == kid]
+        if not found:
+            raise AuthError(f"no accepted key {kid!r} for issuer {issuer!r}")
+        return found
 
     def with_issuer(self, issuer: str, public_key_der: bytes) -> AuthConfig:
         """Return a copy that also accepts ``public_key_der`` for ``issuer``."""
@@ -230,23 +233,9 @@ def verify_token(token: str, config: AuthConfig, now: datetime) -> Principal:
         raise AuthError(f"malformed token: {exc}") from None
     if header.get("alg") != "EdDSA":
         raise AuthError(f"token algorithm must be EdDSA, got {header.get('alg')!r}")
-    key = config.key(str(unverified.get("iss")), str(header.get("kid")))
-    try:
-        # Times are checked below against the service's own clock, not the host's.
-        claims = jwt.decode(
-            token,
-            key=key,
-            algorithms=["EdDSA"],
-            audience=config.audience,
-            options={
-                "require": ["iss", "sub", "aud", "exp", "iat"],
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-            },
-        )
-    except jwt.PyJWTError as exc:
-        raise AuthError(f"token does not verify: {exc}") from None
+    kid = header.get("kid")
+    keys = config.keys(str(unverified.get("iss")), kid if isinstance(kid, str) else None)
+    claims = _verified_claims(token, keys, config.audience)
     _check_times(claims, now, config.leeway)
     role = _role(claims.get("role"))
     department = claims.get("department")
@@ -258,6 +247,31 @@ def verify_token(token: str, config: AuthConfig, now: datetime) -> Principal:
     if not isinstance(sub, str) or not sub:
         raise AuthError("token subject must be non-empty text")
     return Principal(sub, role, department or None, str(claims["iss"]))
+
+
+def _verified_claims(token: str, keys: list[Ed25519PublicKey], audience: str) -> dict[str, Any]:
+    problem = "no key"
+    for key in keys:
+        try:
+            # Times are checked against the service's own clock, not the host's.
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key=key,
+                algorithms=["EdDSA"],
+                audience=audience,
+                options={
+                    "require": ["iss", "sub", "aud", "exp", "iat"],
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
+            )
+            return claims
+        except jwt.InvalidSignatureError as exc:
+            problem = str(exc)  # perhaps signed by the issuer's other key
+        except jwt.PyJWTError as exc:
+            raise AuthError(f"token does not verify: {exc}") from None
+    raise AuthError(f"token does not verify: {problem}")
 
 
 def _check_times(claims: Mapping[str, Any], now: datetime, leeway: timedelta) -> None:

@@ -7,10 +7,10 @@ reaches only their own cases (anything else is 404, as for a case that does not 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.deps import (
     Caller,
@@ -344,13 +344,20 @@ def case_public(case: Case) -> CasePublic:
 
 
 @router.get("", dependencies=[allow(APPLICANT, OFFICER)])
-def list_cases(caller: Caller, reads: ReadsDep, now: Now) -> list[CaseSummaryPublic]:
-    """An applicant's own cases, or an officer's department queue (soonest due first)."""
+def list_cases(
+    caller: Caller,
+    reads: ReadsDep,
+    now: Now,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[CaseSummaryPublic]:
+    """An applicant's own cases (newest first), or an officer's department queue (soonest due)."""
     board = reads.model(CaseBoard)
     if caller.role is APPLICANT:
-        return [_summary(f, None) for f in board.applicant_cases(reads.database, caller.sub)]
+        mine = board.applicant_cases(reads.database, caller.sub)
+        return [_summary(f, None) for f in mine[offset : offset + limit]]
     queue = board.queue(reads.database, caller.department or "", today=local_date(now))
-    return [_summary(e.case, e.action.value) for e in queue]
+    return [_summary(e.case, e.action.value) for e in queue[offset : offset + limit]]
 
 
 def _summary(facts: Any, action: str | None) -> CaseSummaryPublic:

@@ -53,6 +53,8 @@ def findings(
     now: Now,
     kind: Annotated[list[FindingKind] | None, Query()] = None,
     department: Annotated[str | None, Query(max_length=64)] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     """Findings as of today; officers see their own department's, auditors and admins all."""
     if caller.role is Role.OFFICER:
@@ -63,7 +65,8 @@ def findings(
         department=department,
         kinds=tuple(kind) if kind else tuple(FindingKind),
     )
+    page = found[offset : offset + limit]
     result: list[dict[str, Any]] = jsonable(
-        [vars(f) | {"evidence": vars(f.evidence)} for f in found]
+        [vars(f) | {"evidence": vars(f.evidence)} for f in page]
     )
     return result
