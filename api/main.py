@@ -14,6 +14,7 @@ from api.auth import AuthConfig, local_auth_config
 from api.config import Settings, get_settings
 from api.deps import LedgerHandle, ReadSide, Runtime, RuntimeHolder
 from api.errors import ApiProblem, install_error_handlers
+from api.pages import router as pages
 from api.routes import audit, cases, catalog, courier, keys, licenses, shared, stats, verify
 from keys.errors import UnknownKey
 from keys.signer import Signer
@@ -102,6 +103,7 @@ def create_app(
             {"name": "audit", "description": "Traces, checkpoints, proofs, bundles; auditors."},
             {"name": "keys", "description": "Trust list and status lists; anyone."},
             {"name": "statistics", "description": "Reform figures and supervision findings."},
+            {"name": "pages", "description": "Server-rendered pages (简体中文)."},
         ],
     )
     app.state.runtime = holder
@@ -123,6 +125,7 @@ def create_app(
 
     for module in (catalog, cases, licenses, verify, shared, courier, audit, keys, stats):
         app.include_router(module.router)
+    app.include_router(pages)
     return app
 
 

@@ -182,6 +182,8 @@ def routes(case: str, license_id: str) -> list[Route]:
         Route("GET", "/v1/keys/trust-list.json", PUBLIC),
         Route("GET", "/v1/keys/root.der", PUBLIC),
         Route("GET", f"/v1/keys/status-lists/{LEAD}", PUBLIC),
+        Route("GET", "/pages/", PUBLIC),
+        Route("GET", f"/pages/items/{PERMIT}", PUBLIC),
         Route(
             "POST",
             "/v1/cases",

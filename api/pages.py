@@ -1,0 +1,104 @@
+"""Server-rendered pages in Simplified Chinese: the public service catalog (事项目录) and each
+item's guide (办事指南) — what to bring, how long it takes, how many visits — for applicants.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from fastapi.responses import HTMLResponse
+
+from api.deps import LedgerDep, Now, ReadsDep
+from ledger.catalog import ItemTerms
+from projections.catalog_view import CatalogView
+
+router = APIRouter(prefix="/pages", tags=["pages"], default_response_class=HTMLResponse)
+ItemCode = Annotated[str, Path(min_length=1, max_length=64)]
+
+_HANDLING = {"immediate": "即办件", "commitment": "承诺件"}
+_KIND = {"main": "主件", "secondary": "副件"}
+_STEPS = {
+    "site_inspection": "现场勘查",
+    "expert_review": "专家评审",
+    "hearing": "听证",
+    "public_notice": "公示",
+    "testing": "检验检测",
+}
+_STYLE = (
+    "body{font-family:'Noto Sans SC','PingFang SC','Microsoft YaHei',sans-serif;margin:2rem;"
+    "max-width:60rem;color:#222}table{border-collapse:collapse;width:100%}"
+    "th,td{border:1px solid #ccc;padding:.4rem;text-align:left}th{background:#f3f3f3}"
+    ".tag{display:inline-block;padding:0 .4rem;border-radius:.2rem;background:#e6f4ea}"
+)
+
+
+def _page(title: str, body: str) -> HTMLResponse:
+    html = (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
+    )
+    return HTMLResponse(html)
+
+
+def _visits(target: int) -> str:
+    return "不见面（零跑）" if target == 0 else "最多跑一次"
+
+
+@router.get("/")
+def catalog_page(reads: ReadsDep) -> HTMLResponse:
+    """The catalog: every item with its lead department, promised days and visits. Anyone."""
+    rows = "".join(
+        f'<tr><td><a href="/pages/items/{escape(item.code)}">{escape(item.latest.name)}</a></td>'
+        f"<td>{escape(item.latest.item_type)}</td><td>{escape(item.latest.lead_department)}</td>"
+        f"<td>{item.latest.promised_days} 个工作日</td><td>{_visits(item.latest.visit_target)}</td>"
+        f"<td>{'已暂停' if item.withdrawn_from else '可办理'}</td></tr>"
+        for item in reads.model(CatalogView).items(reads.database)
+    )
+    head = "<tr><th>事项名称</th><th>事项类型</th><th>实施部门</th><th>承诺时限</th>"
+    return _page(
+        "政务服务事项目录", f"<table>{head}<th>到场次数</th><th>状态</th></tr>{rows}</table>"
+    )
+
+
+@router.get("/items/{item_code}")
+def item_page(ledger: LedgerDep, now: Now, item_code: ItemCode) -> HTMLResponse:
+    """An item's guide in force today: conditions, materials, time limits, fees. Anyone."""
+    terms = ledger.item(item_code).terms_at(now)
+    return _page(f"{terms.name} 办事指南", _guide(terms))
+
+
+def _guide(terms: ItemTerms) -> str:
+    facts = [
+        ("实施编码", terms.implementation_code),
+        ("事项类型", terms.item_type.value),
+        ("实施部门", "、".join(terms.required_departments)),
+        ("办件类型", _HANDLING.get(terms.handling.value, terms.handling.value)),
+        ("法定时限", f"{terms.statutory_days} 个工作日"),
+        ("承诺时限", f"{terms.promised_days} 个工作日"),
+        ("到场次数", _visits(terms.visit_target)),
+        ("改革状态", terms.reform_status.value),
+        ("特殊环节", "、".join(_STEPS.get(s.value, s.value) for s in terms.special_steps) or "无"),
+        ("设定依据", "；".join(terms.legal_basis)),
+    ]
+    table = "".join(f"<tr><th>{k}</th><td>{escape(v)}</td></tr>" for k, v in facts)
+    materials = "".join(
+        f"<tr><td>{escape(m.name)}</td><td>{_KIND.get(m.kind.value, m.kind.value)}</td>"
+        f"<td>{'<span class=tag>可容缺</span>' if m.tolerable else ''}</td>"
+        f"<td>{'<span class=tag>可用电子证照，无需提交</span>' if m.e_license_type else ''}</td>"
+        f"<td>{'需核验原件' if m.original_check else ''}</td></tr>"
+        for m in terms.materials
+    )
+    conditions = "".join(f"<li>{escape(c)}</li>" for c in terms.conditions) or "<li>无</li>"
+    fees = (
+        "".join(f"<li>{escape(f.name)}：{f.amount} 元</li>" for f in terms.fees)
+        or "<li>不收费</li>"
+    )
+    head = "<tr><th>材料名称</th><th>类别</th><th>容缺受理</th><th>电子证照</th><th>原件</th></tr>"
+    return (
+        f"<table>{table}</table><h2>受理条件</h2><ul>{conditions}</ul>"
+        f"<h2>申请材料</h2><table>{head}{materials}</table><h2>收费</h2><ul>{fees}</ul>"
+        f"<p>{escape(terms.notes)}</p>"
+    )
