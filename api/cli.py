@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from api import cli_audit
-from api.auth import ensure_token_key, mint_token
+from api.auth import AuthError, ensure_token_key, mint_token
 from api.config import Settings
 from api.context import LedgerContext, key_store, open_ledger, root_public_key_path
 from api.demo import play_demo
@@ -52,6 +52,7 @@ def cmd_init(settings: Settings) -> int:
             admin=ADMIN,
             at=at,
         )
+        ensure_token_key(store)  # so a running service accepts locally minted tokens at once
         root = store.signer("root")
         root_public_key_path(settings.data_dir).write_bytes(root.public_key_der())
         entries = context.ledger.keyring.entries()
@@ -178,14 +179,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     """Mint a bearer token of the local issuer (for local use and tests)."""
     store, _ = key_store(settings)
-    token = mint_token(
-        ensure_token_key(store),
-        args.sub,
-        args.role,
-        args.department,
-        timedelta(minutes=args.minutes),
-        _now(),
-    )
+    minutes = timedelta(minutes=args.minutes)
+    try:
+        token = mint_token(
+            ensure_token_key(store), args.sub, args.role, args.department, minutes, _now()
+        )
+    except AuthError as refused:
+        print(f"cannot mint this token: {refused}", file=sys.stderr)
+        return 2
     print(token)
     return 0
 

@@ -271,7 +271,14 @@ class CaseLedger(SignedApplication):
         """Restart the clock; the deadline moves by the working days the step took."""
         return self._due(
             self._on_case(
-                case_id, cmd, "resume", {}, lambda case: {"due": self._resumed_due(case, cmd)}
+                case_id,
+                cmd,
+                "resume",
+                {},
+                # A case that is not suspended gets its own due date: the Case refuses the resume.
+                lambda case: {
+                    "due": self._resumed_due(case, cmd) or case.due or local_date(cmd.at)
+                },
             )
         )
 

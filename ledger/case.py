@@ -153,4 +153,5 @@ class Case(CaseAcceptance, CaseReview, CaseResults, LedgerAggregate):
         self._license_ref = None
         self._visits = []
         self._rating = None
+        self._shipment: tuple[str, str] | None = None
         self._count_visit(channel, at, "submission")

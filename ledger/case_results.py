@@ -63,6 +63,7 @@ class CaseResults(CaseState):
 
         def apply(self, case: CaseState) -> None:
             case._status = CaseStatus.DISPATCHED
+            case._shipment = (self.courier, self.tracking_number)
 
     def deliver(
         self,
@@ -78,6 +79,12 @@ class CaseResults(CaseState):
         require_text("signed by", signed_by)
         if not isinstance(report, dict) or not all(isinstance(k, str) for k in report):
             raise InvalidCommand(f"report must be a map with text keys, got {report!r}")
+        dispatched = self._shipment[1] if self._shipment else None
+        if "tracking_number" in report and report["tracking_number"] != dispatched:
+            raise InvalidCommand(
+                f"report's tracking number must be the dispatched {dispatched!r}, "
+                f"got {report['tracking_number']!r}"
+            )
         self._emit(self.Delivered, at, actor, channel, signed_by=signed_by, report=report)
 
     class Delivered(LedgerAggregate.Event):

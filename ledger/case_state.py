@@ -45,6 +45,7 @@ class CaseState(_Aggregate):
     _license_ref: str | None
     _visits: list[Visit]
     _rating: int | None
+    _shipment: tuple[str, str] | None
 
     # --- read model for projections ------------------------------------------------------------
 
@@ -133,6 +134,11 @@ class CaseState(_Aggregate):
     def decision(self) -> Decision | None:
         """The grant or denial, once decided."""
         return self._decision
+
+    @property
+    def shipment(self) -> tuple[str, str] | None:
+        """The courier and tracking number the result left with, once dispatched."""
+        return self._shipment
 
     @property
     def license_ref(self) -> str | None:

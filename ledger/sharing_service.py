@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from keys.trustlist import TrustList
 from ledger.actors import Role
 from ledger.commands import Command
-from ledger.errors import ActionNotPermitted
+from ledger.errors import ActionNotPermitted, InvalidCommand
 from licenses.credential import decode_credential, present
 from licenses.domain import License
 from licenses.errors import LicenseError
@@ -74,7 +74,7 @@ class LicenseSharing:
         if not purpose.strip():
             raise ActionNotPermitted("a verification must state its purpose, got an empty one")
         if (qr_text is None) == (license_id is None):
-            raise ActionNotPermitted("give exactly one of a QR text or a license number")
+            raise InvalidCommand("give exactly one of a QR text or a license number")
         license_: License | None = None
         if license_id is not None:
             try:
@@ -109,12 +109,9 @@ class LicenseSharing:
         """Return a department's view of a holder's licenses for ``purpose``; record each read."""
         department = self._department(cmd)
         self.policies.check_purpose(department, purpose)
-        staff = type(cmd.actor)(
-            cmd.actor.principal, Role.OFFICER, department=department, on_behalf_of=holder_id
-        )
         shared: list[SharedLicense] = []
         uses: list[LicenseUse] = []
-        for license_ in self._ledger.vault.licenses_of(holder_id, staff):
+        for license_ in self._ledger.vault.holder_licenses(holder_id):
             code = next(
                 (
                     t.code

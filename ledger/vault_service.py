@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import RecordConflictError
 
 from keys.registry import KeyRole
 from ledger.actors import Actor, Role
-from ledger.authority import check_department
+from ledger.authority import SERVICE_CENTRE, check_department
 from ledger.commands import Command
-from ledger.errors import ActionNotPermitted, LedgerError
+from ledger.errors import ActionNotPermitted, ConcurrencyError, LedgerError
 from ledger.signing import SigningIdentity
 from licenses.credential import issue_credential
 from licenses.domain import License
@@ -70,6 +69,8 @@ class LicenseVault:
 
         def run() -> tuple[list[Any], dict[str, Any]]:
             case = ledger.case(case_id)
+            if cmd.expected_version is not None and case.version != cmd.expected_version:
+                raise ConcurrencyError(case_id, cmd.expected_version, case.version)
             check_department("issue_license", cmd.actor, case.terms.required_departments)
             license_type = self.types.for_item(case.item_code)
             license_id = str(
@@ -146,7 +147,8 @@ class LicenseVault:
             return [case, license_, slot, holder], result
 
         def conflict() -> LedgerError:
-            return LedgerError("license issuance raced another command; retry")
+            current = ledger.case(case_id).version
+            return ConcurrencyError(case_id, cmd.expected_version or current - 1, current)
 
         result = ledger.execute("issue_license", {"case_id": case_id}, run, cmd, conflict)
         license_ = self.license(str(result["license_id"]))
@@ -177,48 +179,43 @@ class LicenseVault:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def suspend(self, license_id: str, cmd: Command, *, reason: str) -> None:
-        """Suspend a license (its issuer's officers only)."""
-        self._change(
-            license_id,
-            cmd,
-            lambda lic: lic.suspend(
-                reason=reason, at=cmd.at, actor=cmd.actor.as_dict(), channel=str(cmd.channel)
-            ),
-        )
+    def suspend(self, license_id: str, cmd: Command, *, reason: str) -> int:
+        """Suspend a license (its issuer's officers only); returns the license's version."""
+        return self._change(license_id, cmd, "suspend", reason)
 
-    def reinstate(self, license_id: str, cmd: Command, *, reason: str) -> None:
+    def reinstate(self, license_id: str, cmd: Command, *, reason: str) -> int:
         """End a license's suspension."""
-        self._change(
-            license_id,
-            cmd,
-            lambda lic: lic.reinstate(
-                reason=reason, at=cmd.at, actor=cmd.actor.as_dict(), channel=str(cmd.channel)
-            ),
-        )
+        return self._change(license_id, cmd, "reinstate", reason)
 
-    def revoke(self, license_id: str, cmd: Command, *, reason: str) -> None:
+    def revoke(self, license_id: str, cmd: Command, *, reason: str) -> int:
         """Revoke a license for good."""
-        self._change(
-            license_id,
-            cmd,
-            lambda lic: lic.revoke(
-                reason=reason, at=cmd.at, actor=cmd.actor.as_dict(), channel=str(cmd.channel)
-            ),
-        )
+        return self._change(license_id, cmd, "revoke", reason)
 
-    def _change(self, license_id: str, cmd: Command, act: Any) -> None:
-        license_ = self.license(license_id)
-        if cmd.actor.role is not Role.OFFICER or cmd.actor.department != license_.issuer:
-            raise ActionNotPermitted(
-                f"changing license {license_id} is for officers of {license_.issuer!r}, "
-                f"got {cmd.actor.role.value} of {cmd.actor.department!r}"
+    def _change(self, license_id: str, cmd: Command, command: str, reason: str) -> int:
+        """Run one status command on a license once per command id, at the expected version."""
+
+        def run() -> tuple[list[Any], dict[str, Any]]:
+            license_ = self.license(license_id)
+            if cmd.actor.role is not Role.OFFICER or cmd.actor.department != license_.issuer:
+                raise ActionNotPermitted(
+                    f"changing license {license_id} is for officers of {license_.issuer!r}, "
+                    f"got {cmd.actor.role.value} of {cmd.actor.department!r}"
+                )
+            if cmd.expected_version is not None and license_.version != cmd.expected_version:
+                raise ConcurrencyError(license_.id, cmd.expected_version, license_.version)
+            getattr(license_, command)(
+                reason=reason, at=cmd.at, actor=cmd.actor.as_dict(), channel=str(cmd.channel)
             )
-        act(license_)
-        try:
-            self._ledger.save(license_)
-        except RecordConflictError:
-            raise LedgerError(f"license {license_id} changed concurrently; retry") from None
+            return [license_], {"license_id": license_id, "version": license_.version}
+
+        def conflict() -> LedgerError:
+            license_ = self.license(license_id)
+            expected = cmd.expected_version or license_.version - 1
+            return ConcurrencyError(license_.id, expected, license_.version)
+
+        args = {"license_id": license_id, "reason": reason}
+        result = self._ledger.execute(f"license.{command}", args, run, cmd, conflict)
+        return int(result["version"])
 
     # -- queries ---------------------------------------------------------------------------------
 
@@ -236,10 +233,16 @@ class LicenseVault:
         """Return a holder's own licenses; only the holder (or staff acting for them) may ask."""
         if requester.role is Role.APPLICANT and requester.principal != holder_id:
             raise UnknownLicense("no licenses for this holder")  # never confirm someone else's
-        if requester.role is Role.OFFICER and requester.on_behalf_of != holder_id:
+        if requester.role is Role.OFFICER and (
+            requester.on_behalf_of != holder_id or requester.department != SERVICE_CENTRE
+        ):
             raise UnknownLicense("no licenses for this holder")
         if requester.role not in (Role.APPLICANT, Role.OFFICER):
             raise UnknownLicense("no licenses for this holder")
+        return self.holder_licenses(holder_id)
+
+    def holder_licenses(self, holder_id: str) -> list[License]:
+        """Return a holder's licenses with no access check (callers apply their own policy)."""
         try:
             index: HolderLicenses = self._ledger.repository.get(HolderLicenses.create_id(holder_id))
         except AggregateNotFoundError:

@@ -119,3 +119,15 @@ def test_license_verify_refuses_a_time_without_a_timezone(
     )
     assert code == 2
     assert "--at must carry a timezone" in capsys.readouterr().err
+
+
+def test_token_mints_a_jwt_and_refuses_an_overlong_lifetime(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    assert main(["token", "--role", "auditor", "--sub", "auditor-1"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert token.count(".") == 2
+    assert main(["token", "--role", "auditor", "--sub", "auditor-1", "--minutes", "100000"]) == 2
+    assert "cannot mint this token" in capsys.readouterr().err

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from tests.e2e.conftest import (
     BUSINESS_DESK,
     DESK,
@@ -78,11 +76,6 @@ def test_suspending_for_an_undeclared_step_is_refused(service: Service) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CaseLedger.resume passes no due date when no pause is open, so Case.resume raises "
-    "TypeError instead of WrongState (ledger/application.py _resumed_due)",
-)
 def test_resuming_a_running_clock_is_refused(service: Service) -> None:
     case_id = received(service)
     problem(

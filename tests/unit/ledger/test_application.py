@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from ledger.actors import Channel
+from ledger.actors import Actor, Channel, Role
 from ledger.application import CaseLedger
 from ledger.case import Case, CaseStatus
 from ledger.commands import Command, IdempotencyConflict
@@ -16,9 +16,11 @@ from ledger.errors import (
     ConcurrencyError,
     DuplicateSubmission,
     InvalidApplicant,
+    InvalidCommand,
     SecondNoticeRefused,
     UnknownCase,
     UnknownItem,
+    WrongState,
 )
 from ledger.findings import RefusedAttempt
 from tests.scenarios import (
@@ -254,3 +256,46 @@ def test_an_unknown_case_id_is_reported(ledger: CaseLedger) -> None:
     missing = uuid4()
     with pytest.raises(UnknownCase, match=f"no case with id {missing}"):
         ledger.receive(missing, Command(at=T0, actor=DESK))
+
+
+def test_resuming_a_case_whose_clock_runs_is_a_wrong_state(ledger: CaseLedger) -> None:
+    clock = Clock(T0)
+    case_id = ledger.submit(
+        online(clock),
+        submission_id="resume",
+        item_code=PERMIT_ITEM,
+        applicant_id=COMPANY,
+        materials=permit_materials(),
+    )
+    ledger.accept_with_tolerance(
+        case_id,
+        Command(at=clock.tick(), actor=DESK, channel=Channel.WINDOW),
+        commitment="承诺",
+        commitment_due=T0.date() + timedelta(days=5),
+    )
+    version = ledger.case(case_id).version
+    with pytest.raises(WrongState, match="expected one of"):
+        ledger.resume(case_id, Command(at=clock.tick(), actor=officer("zjj")))
+    assert ledger.case(case_id).version == version
+
+
+def test_a_delivery_report_for_another_parcel_is_refused(ledger: CaseLedger) -> None:
+    clock = Clock(T0)
+    story = play_permit_until_decision(ledger, clock, "parcel")
+    supplement_all(ledger, clock, story.case_id)
+    ledger.issue_license(story.case_id, Command(at=clock.tick(), actor=officer("zjj")))
+    ledger.dispatch(
+        story.case_id,
+        Command(at=clock.tick(), actor=DESK, channel=Channel.WINDOW),
+        courier="ems",
+        tracking_number="EA1CN",
+    )
+    courier = Actor("ems", Role.COURIER)
+    with pytest.raises(InvalidCommand, match="dispatched 'EA1CN', got 'EA2CN'"):
+        ledger.deliver(
+            story.case_id,
+            Command(at=clock.tick(), actor=courier, channel=Channel.COURIER),
+            signed_by="张三",
+            report={"tracking_number": "EA2CN"},
+        )
+    assert ledger.case(story.case_id).status is CaseStatus.DISPATCHED

@@ -11,7 +11,7 @@ from keys.trustlist import build_trust_list
 from ledger.actors import Actor, Role
 from ledger.application import CaseLedger
 from ledger.commands import Command
-from ledger.errors import ActionNotPermitted, CommitmentOpen
+from ledger.errors import ActionNotPermitted, CommitmentOpen, ConcurrencyError
 from ledger.vault_service import UnknownLicense
 from licenses.domain import License
 from licenses.verify import VerificationStatus, verify_qr_text
@@ -133,3 +133,31 @@ def test_an_unknown_license_id_is_reported() -> None:
     ledger, _ = make_ledger()
     with pytest.raises(UnknownLicense, match="no license with id 'nope'"):
         ledger.vault.license("nope")
+
+
+def test_a_repeated_status_command_id_changes_the_license_once() -> None:
+    ledger, _, clock, issued = issued_world()
+    cmd = Command(at=clock.tick(), actor=officer("zjj"), command_id="suspend-1")
+    first = ledger.vault.suspend(issued.license_id, cmd, reason="整改")
+    before = ledger.recorder.max_notification_id()
+    assert ledger.vault.suspend(issued.license_id, cmd, reason="整改") == first
+    assert ledger.recorder.max_notification_id() == before
+
+
+def test_a_stale_license_version_is_a_concurrency_error() -> None:
+    ledger, _, clock, issued = issued_world()
+    version = ledger.vault.license(issued.license_id).version
+    with pytest.raises(ConcurrencyError, match=f"expected version {version + 5}"):
+        ledger.vault.revoke(
+            issued.license_id,
+            Command(at=clock.tick(), actor=officer("zjj"), expected_version=version + 5),
+            reason="x",
+        )
+    assert ledger.vault.license(issued.license_id).revoked_at is None
+
+
+def test_only_service_centre_staff_acting_for_the_holder_may_list_their_licenses() -> None:
+    ledger, _, _, _ = issued_world()
+    other_desk = Actor("officer-x", Role.OFFICER, department="zjj", on_behalf_of=COMPANY)
+    with pytest.raises(UnknownLicense, match="no licenses for this holder"):
+        ledger.vault.licenses_of(COMPANY, other_desk)
