@@ -17,6 +17,9 @@ class Settings:
     data_dir: Path
     database_url: str  # "sqlite" (embedded default, a file in data_dir) or postgresql://...
     region: str
+    # Deadlines reaching into a year whose State Council holiday notice is not yet published:
+    # refused by default; with this on, counted on weekends only and flagged provisional.
+    provisional_calendar: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -26,6 +29,7 @@ class Settings:
             data_dir=Path(env.get("CASELEDGER_DATA", "data")).resolve(),
             database_url=env.get("CASELEDGER_DATABASE_URL", "sqlite"),
             region=env.get("CASELEDGER_REGION", "资阳市"),
+            provisional_calendar=env.get("CASELEDGER_PROVISIONAL_CALENDAR", "") in ("1", "true"),
         )
 
     @property

@@ -66,7 +66,7 @@ def open_ledger(settings: Settings) -> LedgerContext:
         ledger_env(settings),
         key_store=store,
         root_public_key_der=root.public_key_der(),
-        calendar=load_calendar(),
+        calendar=load_calendar(provisional_fallback=settings.provisional_calendar),
     )
     return LedgerContext(settings=settings, ledger=ledger, keys=store)
 
