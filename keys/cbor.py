@@ -47,10 +47,10 @@ def loads_strict(data: bytes) -> Any:
     if not data:
         raise MalformedMessage("expected one CBOR data item, got empty input (0 bytes)")
     stream = io.BytesIO(data)
-    # read_size=1 keeps the stream position exact, so trailing bytes can be counted.
-    decoder = cbor2.CBORDecoder(stream, read_size=1, allow_duplicate_keys=False)
+    # The C decoder reads a seekable stream ahead in blocks and seeks it back to the end of the
+    # item it decoded, so tell() is exact without byte-at-a-time reads (tests pin this).
     try:
-        item = decoder.decode()
+        item = cbor2.CBORDecoder(stream, allow_duplicate_keys=False).decode()
     except cbor2.CBORDecodeEOF:
         raise MalformedMessage(
             f"truncated CBOR: the data item needs more than the {len(data)} bytes given"

@@ -29,6 +29,18 @@ Headers: TypeAlias = dict[Label, Any]
 
 # Labels whose meaning we act on; a crit list naming anything else is refused (fail closed).
 _UNDERSTOOD_LABELS = frozenset({ALG, KID})
+# Decoded protected headers by their exact bytes (see _decode_protected), cleared when full.
+_PROTECTED_SEEN: dict[bytes, Headers] = {}
+_PROTECTED_SEEN_SIZE = 64
+_SCALARS = frozenset({int, str, bytes, bool, float, type(None)})
+# What cbor2 decodes a map to: a dict, or inside a tag its read-only frozendict.
+_DECODED_MAPS = (dict, cbor2.frozendict)
+# RFC 9052 §4.4: the Sig_structure for COSE_Sign1 always opens with an array of 4 (0x84) and the
+# context text "Signature1" (0x6a + 10 bytes); the three bstr that follow are encoded per call.
+_BSTR = 0x40  # RFC 8949 §3.1: major type 2 (byte string), additional information 0
+_TSTR = 0x60  # RFC 8949 §3.1: major type 3 (text string)
+_ARRAY_OF_4 = 0x84  # RFC 8949 §3.1: major type 4 (array), 4 items
+_SIG1_STRUCTURE_HEAD = bytes((_ARRAY_OF_4, _TSTR | len(SIGN1_CONTEXT))) + SIGN1_CONTEXT.encode()
 
 
 def _is_int(value: object) -> bool:
@@ -59,7 +71,7 @@ def _check_crit(value: object, bucket: str) -> None:
 
 def _check_headers(headers: Mapping[Any, Any], bucket: str) -> None:
     for label, value in headers.items():
-        if not (_is_int(label) or isinstance(label, str)):
+        if type(label) is not int and not (_is_int(label) or isinstance(label, str)):
             raise MalformedMessage(
                 f"{bucket} header label must be an int or tstr, got {cbor_type_name(label)}"
             )
@@ -123,17 +135,49 @@ class Sign1Message:
         return None
 
 
+def _sign1_message(
+    protected_bytes: bytes,
+    protected: Headers,
+    unprotected: Headers,
+    payload: bytes,
+    signature: bytes,
+    tagged: bool,
+) -> Sign1Message:
+    # For decode_sign1 only, which has checked every part already: the same object that
+    # Sign1Message(...) builds, without running the checks of __post_init__ a second time.
+    message = object.__new__(Sign1Message)
+    message.__dict__.update(
+        protected_bytes=protected_bytes,
+        protected=protected,
+        unprotected=unprotected,
+        payload=payload,
+        signature=signature,
+        tagged=tagged,
+    )
+    return message
+
+
 def _decode_protected(protected_bytes: bytes) -> Headers:
     # RFC 9052 §3: an empty protected header is the zero-length bstr, meaning no parameters.
     if not protected_bytes:
         return {}
+    # A signer sends the same protected bytes with every message, so their decoding is kept.
+    known = _PROTECTED_SEEN.get(protected_bytes)
+    if known is not None:
+        return dict(known)
     try:
         decoded = loads_strict(protected_bytes)
     except MalformedMessage as exc:
         raise MalformedMessage(f"protected header: {exc}") from None
     if not isinstance(decoded, Mapping):
         raise MalformedMessage(f"protected header must encode a map, got {cbor_type_name(decoded)}")
-    return dict(decoded)
+    headers = dict(decoded)
+    # Kept only when a copy of the map is a full copy: every label and value is immutable.
+    if _SCALARS.issuperset(map(type, headers)) and _SCALARS.issuperset(map(type, headers.values())):
+        if len(_PROTECTED_SEEN) >= _PROTECTED_SEEN_SIZE:
+            _PROTECTED_SEEN.clear()
+        _PROTECTED_SEEN[protected_bytes] = dict(headers)
+    return headers
 
 
 def decode_sign1(message: bytes) -> Sign1Message:
@@ -149,7 +193,7 @@ def decode_sign1(message: bytes) -> Sign1Message:
             )
         item = item.value
     # 3. [protected, unprotected, payload, signature]
-    if not isinstance(item, list | tuple) or len(item) != SIGN1_ARRAY_LENGTH:
+    if not isinstance(item, (tuple, list)) or len(item) != SIGN1_ARRAY_LENGTH:
         raise MalformedMessage(
             f"expected a COSE_Sign1 array of {SIGN1_ARRAY_LENGTH}, got {cbor_type_name(item)}"
         )
@@ -157,8 +201,8 @@ def decode_sign1(message: bytes) -> Sign1Message:
     # 4. Protected header: a bstr that holds a map.
     protected_bytes = _check_bstr(raw_protected, "protected header")
     protected = _decode_protected(protected_bytes)
-    # 5. Unprotected header: a map.
-    if not isinstance(raw_unprotected, Mapping):
+    # 5. Unprotected header: a map (cbor2 decodes maps inside a tag as its frozendict).
+    if type(raw_unprotected) not in _DECODED_MAPS and not isinstance(raw_unprotected, Mapping):
         raise MalformedMessage(
             f"unprotected header must be a map, got {cbor_type_name(raw_unprotected)}"
         )
@@ -171,15 +215,11 @@ def decode_sign1(message: bytes) -> Sign1Message:
     payload = _check_bstr(raw_payload, "payload")
     # 7. Signature: a bstr (its length is the algorithm's to check).
     signature = _check_bstr(raw_signature, "signature")
-    # 8. Header label and value types are checked by Sign1Message itself.
-    return Sign1Message(
-        protected_bytes=protected_bytes,
-        protected=protected,
-        unprotected=dict(raw_unprotected),
-        payload=payload,
-        signature=signature,
-        tagged=tagged,
-    )
+    # 8. Header label and value types, as Sign1Message itself checks them.
+    unprotected = raw_unprotected if type(raw_unprotected) is dict else dict(raw_unprotected)
+    _check_headers(protected, "protected")
+    _check_headers(unprotected, "unprotected")
+    return _sign1_message(protected_bytes, protected, unprotected, payload, signature, tagged)
 
 
 def sig_structure(protected_bytes: bytes, payload: bytes, external_aad: bytes = b"") -> bytes:
@@ -187,7 +227,32 @@ def sig_structure(protected_bytes: bytes, payload: bytes, external_aad: bytes = 
     _check_bstr(protected_bytes, "protected header")
     _check_bstr(payload, "payload")
     _check_bstr(external_aad, "external_aad")
-    return dumps_canonical([SIGN1_CONTEXT, protected_bytes, external_aad, payload])
+    # The bytes dumps_canonical gives for the array (tests compare the two): a fixed head, then
+    # each bstr with the shortest length argument (RFC 8949 §4.2.1).
+    return b"".join(
+        (
+            _SIG1_STRUCTURE_HEAD,
+            _bstr_head(len(protected_bytes)),
+            protected_bytes,
+            _bstr_head(len(external_aad)),
+            external_aad,
+            _bstr_head(len(payload)),
+            payload,
+        )
+    )
+
+
+def _bstr_head(length: int) -> bytes:
+    # RFC 8949 §3: arguments below 24 sit in the initial byte, longer ones in 1, 2, 4 or 8 bytes.
+    if length < 24:
+        return bytes((_BSTR | length,))
+    if length <= 0xFF:
+        return bytes((_BSTR | 24, length))
+    if length <= 0xFFFF:
+        return bytes((_BSTR | 25,)) + length.to_bytes(2, "big")
+    if length <= 0xFFFFFFFF:
+        return bytes((_BSTR | 26,)) + length.to_bytes(4, "big")
+    return bytes((_BSTR | 27,)) + length.to_bytes(8, "big")
 
 
 def encode_sign1(

@@ -70,6 +70,8 @@ _REQUIRED = frozenset(
     }
 )
 _OPTIONAL = frozenset({CWT_EXP})
+_KNOWN = _REQUIRED | _OPTIONAL
+_KEY_TYPES = frozenset({int, str})  # what a claims map may be keyed by (bool is refused)
 # Far enough for any license, near enough that datetime never overflows.
 _MAX_NUMERIC_DATE = 253402300799  # 9999-12-31T23:59:59Z
 
@@ -130,15 +132,17 @@ class ParsedCredential:
 
     def disclose(self) -> DecodedCredential:
         """Check every disclosure against its signed digest; return the claims they disclose."""
+        digests = self.digests
+        sha256 = hashlib.sha256
         fields: dict[str, FieldValue] = {}
         for disclosure in self.disclosures:
-            signed = self.digests.get(disclosure.name)
+            signed = digests.get(disclosure.name)
             if signed is None:
                 raise DisclosureInvalid(
                     f"disclosure of field {disclosure.name!r}: expected one of the signed "
-                    f"fields {sorted(self.digests)}, got a field the issuer did not sign"
+                    f"fields {sorted(digests)}, got a field the issuer did not sign"
                 )
-            if disclosure.digest != signed:
+            if sha256(disclosure.raw).digest() != signed:
                 raise DisclosureInvalid(
                     f"disclosure of field {disclosure.name!r}: expected digest "
                     f"{signed.hex()[:16]}…, got {disclosure.digest.hex()[:16]}…"
@@ -147,7 +151,7 @@ class ParsedCredential:
         return DecodedCredential(
             # Each disclosure was type-checked when parsed, so the fields need no second check.
             claims=self.claims.with_fields(fields, checked=True),
-            undisclosed=frozenset(self.digests) - frozenset(fields),
+            undisclosed=frozenset(digests.keys() - fields.keys()),
             message=self.message,
         )
 
@@ -283,13 +287,17 @@ def _time(payload: Mapping[Any, Any], key: int, what: str) -> datetime:
 
 
 def _check_keys(payload: Mapping[Any, Any]) -> None:
-    for key in payload:
-        if type(key) not in (int, str):
+    keys = payload.keys()
+    # One pass in C for a well-formed map; any other map takes the checks below, in their order.
+    if _KEY_TYPES.issuperset(map(type, keys)) and _REQUIRED <= keys <= _KNOWN:
+        return
+    for key in keys:
+        if type(key) not in _KEY_TYPES:
             raise InvalidCredential(f"claims map: expected int or text keys, got {_kind(key)}")
-    missing = _REQUIRED - payload.keys()
+    missing = _REQUIRED - keys
     if missing:
         raise InvalidCredential(f"claims map: expected claims {sorted(map(str, missing))} too")
-    unknown = payload.keys() - _REQUIRED - _OPTIONAL
+    unknown = keys - _KNOWN
     if unknown:
         raise InvalidCredential(
             f"claims map: expected only known claims, got unknown {sorted(map(str, unknown))}"
@@ -297,7 +305,7 @@ def _check_keys(payload: Mapping[Any, Any]) -> None:
 
 
 def _digests(value: object) -> dict[str, bytes]:
-    if not isinstance(value, Mapping) or len(value) > MAX_FIELDS:
+    if not isinstance(value, (dict, Mapping)) or len(value) > MAX_FIELDS:
         raise InvalidCredential(
             f"claim {CLAIM_DIGESTS!r}: expected a map of at most {MAX_FIELDS} digests, "
             f"got {_kind(value)}"
@@ -318,7 +326,7 @@ def _digests(value: object) -> dict[str, bytes]:
 
 
 def _status(value: object) -> StatusReference:
-    if not isinstance(value, list | tuple) or len(value) != 2:
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
         raise InvalidCredential(
             f"claim {CLAIM_STATUS!r}: expected [list id, index], got {_kind(value)}"
         )
@@ -347,7 +355,7 @@ def _loads_exact(data: bytes, what: str) -> Any:
 
 def _claims(payload_bytes: bytes) -> tuple[LicenseClaims, dict[str, bytes]]:
     payload = _loads_exact(payload_bytes, "payload")
-    if not isinstance(payload, Mapping):
+    if not isinstance(payload, (dict, Mapping)):
         raise InvalidCredential(f"payload: expected a claims map, got {_kind(payload)}")
     _check_keys(payload)
     claims = LicenseClaims(
@@ -369,13 +377,13 @@ def _disclosure(raw: object) -> Disclosure:
         raise InvalidCredential(f"disclosure: expected a bstr, got {_kind(raw)}")
     # No canonical re-encoding here: the digest check of step 8 covers these exact bytes.
     item = _loads(raw, "disclosure")
-    if not isinstance(item, list | tuple) or len(item) != 3:
+    if not isinstance(item, (list, tuple)) or len(item) != 3:
         raise InvalidCredential(f"disclosure: expected [salt, name, value], got {_kind(item)}")
     salt, name, value = item
     if not isinstance(salt, bytes) or len(salt) != SALT_LENGTH:
         raise InvalidCredential(f"disclosure salt: expected {SALT_LENGTH} bytes, got {_kind(salt)}")
     check_field(name, value)
-    return Disclosure(raw=raw, salt=salt, name=name, value=value)
+    return Disclosure(raw, salt, name, value)
 
 
 def _disclosures(message: Sign1Message) -> tuple[Disclosure, ...]:
@@ -384,13 +392,13 @@ def _disclosures(message: Sign1Message) -> tuple[Disclosure, ...]:
         raise InvalidCredential(
             f"unprotected header: expected only label {DISCLOSURES} (disclosures), got {other}"
         )
-    items = message.unprotected.get(DISCLOSURES, [])
-    if not isinstance(items, list | tuple) or len(items) > MAX_FIELDS:
+    items = message.unprotected.get(DISCLOSURES, ())
+    if not isinstance(items, (list, tuple)) or len(items) > MAX_FIELDS:
         raise InvalidCredential(
             f"disclosures (label {DISCLOSURES}): expected an array of at most {MAX_FIELDS} "
             f"bstr, got {_kind(items)}"
         )
-    disclosures = tuple(_disclosure(raw) for raw in items)
+    disclosures = tuple(map(_disclosure, items))
     names = [d.name for d in disclosures]
     if len(set(names)) != len(names):
         twice = sorted({n for n in names if names.count(n) > 1})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 from types import MappingProxyType
 from typing import TypeAlias
@@ -51,6 +51,8 @@ def check_text(what: str, value: object) -> str:
 
 def check_time(what: str, value: object) -> datetime:
     """Return ``value`` if it is an aware datetime in whole seconds (a CWT NumericDate)."""
+    if type(value) is datetime and value.tzinfo is UTC and not value.microsecond:
+        return value  # what decoding a credential makes: the checks below could only pass
     if not isinstance(value, datetime):
         raise InvalidCredential(f"{what}: expected a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
@@ -79,7 +81,7 @@ def check_field(name: object, value: object) -> None:
 
 
 def _check_fields(fields: object) -> None:
-    if not isinstance(fields, Mapping) or len(fields) > MAX_FIELDS:
+    if not isinstance(fields, (dict, Mapping)) or len(fields) > MAX_FIELDS:
         raise InvalidCredential(f"fields: expected a mapping of at most {MAX_FIELDS} fields")
     for name, value in fields.items():
         check_field(name, value)

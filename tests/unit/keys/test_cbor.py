@@ -149,3 +149,25 @@ def test_dumps_canonical_refuses_values_cbor_cannot_encode() -> None:
 )
 def test_names_cbor_types_for_error_messages(value: object, name: str) -> None:
     assert cbor_type_name(value) == name
+
+
+@pytest.mark.parametrize(
+    ("item_size", "trailing_size"),
+    [(1, 1), (1, 4095), (1, 4096), (1, 10_000), (4090, 6), (4096, 1), (9000, 9000)],
+    ids=lambda n: str(n),
+)
+def test_trailing_bytes_are_counted_exactly_past_the_decoders_read_ahead(
+    item_size: int, trailing_size: int
+) -> None:
+    # The decoder reads the stream ahead in blocks; the count must not depend on where they end.
+    item = dumps_canonical(b"\x07" * item_size)
+    with pytest.raises(MalformedMessage, match=f"got {trailing_size} trailing bytes after the "):
+        loads_strict(item + b"\x00" * trailing_size)
+    assert loads_strict(item) == b"\x07" * item_size
+
+
+@given(st.binary(min_size=0, max_size=9000), st.binary(min_size=1, max_size=9000))
+def test_trailing_bytes_after_a_long_item_are_refused(value: bytes, trailing: bytes) -> None:
+    item = dumps_canonical(value)
+    with pytest.raises(MalformedMessage, match=f"got {len(trailing)} trailing bytes"):
+        loads_strict(item + trailing)

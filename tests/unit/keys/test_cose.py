@@ -14,7 +14,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from hypothesis import given
 from hypothesis import strategies as st
 
+from keys import cose
 from keys.algorithms import EDDSA, ES256
+from keys.cbor import dumps_canonical
 from keys.cose import (
     ALG,
     COSE_SIGN1_TAG,
@@ -407,3 +409,72 @@ def test_any_corrupted_byte_is_refused_with_our_own_error(at: int, xor: int) -> 
     corrupted = message[:at] + bytes([message[at] ^ xor]) + message[at + 1 :]
     with pytest.raises(KeyManagementError, match=r"."):
         verify_sign1(corrupted, ed.public_key())
+
+
+@pytest.mark.parametrize(
+    "length",
+    [0, 1, 23, 24, 255, 256, 65_535, 65_536],
+    ids=lambda n: f"{n}-bytes",
+)
+def test_sig_structure_is_the_canonical_encoding_at_every_length_boundary(length: int) -> None:
+    # RFC 8949 §3: the length argument moves from the initial byte to 1, 2 and 4 extra bytes.
+    body = bytes(range(256)) * (length // 256) + bytes(range(length % 256))
+    for protected, aad, payload in ((body, b"", b"p"), (b"\xa0", body, b""), (b"", b"a", body)):
+        expected = dumps_canonical(["Signature1", protected, aad, payload])
+        assert sig_structure(protected, payload, aad) == expected
+
+
+@given(st.binary(max_size=300), st.binary(max_size=300), st.binary(max_size=300))
+def test_sig_structure_matches_the_canonical_encoder(
+    protected: bytes, payload: bytes, aad: bytes
+) -> None:
+    expected = dumps_canonical(["Signature1", protected, aad, payload])
+    assert sig_structure(protected, payload, aad) == expected
+
+
+@pytest.mark.parametrize("tagged", [True, False], ids=["tagged", "untagged"])
+def test_decoded_message_equals_the_one_the_constructor_builds(
+    signer: Ed25519Signer, tagged: bool
+) -> None:
+    encoded = sign1(PAYLOAD, signer, kid=KID_BYTES, unprotected={7: b"x"}, tagged=tagged)
+    decoded = decode_sign1(encoded)
+    rebuilt = Sign1Message(
+        decoded.protected_bytes,
+        dict(decoded.protected),
+        dict(decoded.unprotected),
+        decoded.payload,
+        decoded.signature,
+        decoded.tagged,
+    )
+    assert decoded == rebuilt
+    assert (decoded.alg, decoded.kid, decoded.unprotected) == (signer.alg, KID_BYTES, {7: b"x"})
+
+
+def test_a_protected_header_seen_before_decodes_to_a_fresh_copy(signer: Ed25519Signer) -> None:
+    encoded = sign1(PAYLOAD, signer, kid=KID_BYTES)
+    first = decode_sign1(encoded)
+    first.protected[KID] = b"changed"
+    first.protected[99] = 1
+    again = decode_sign1(encoded)
+    assert again.protected == {ALG: signer.alg, KID: KID_BYTES}
+    assert again.protected is not first.protected
+
+
+def test_a_protected_header_holding_an_array_is_never_shared() -> None:
+    encoded = raw_sign1(protected=cbor2.dumps({ALG: EDDSA, 2: [KID]}))
+    first = decode_sign1(encoded)
+    first.protected[2].append(99)
+    assert decode_sign1(encoded).protected == {ALG: EDDSA, 2: [KID]}
+
+
+def test_a_bad_protected_header_fails_the_same_way_every_time() -> None:
+    encoded = raw_sign1(protected=cbor2.dumps({ALG: EDDSA, KID: 7}))
+    for _ in range(3):
+        with pytest.raises(MalformedMessage, match="protected header kid .label 4. must be a bstr"):
+            decode_sign1(encoded)
+
+
+def test_decoded_protected_headers_kept_are_bounded() -> None:
+    for n in range(200):
+        decode_sign1(raw_sign1(protected=cbor2.dumps({ALG: EDDSA, KID: n.to_bytes(2, "big")})))
+    assert 0 < len(cose._PROTECTED_SEEN) <= cose._PROTECTED_SEEN_SIZE

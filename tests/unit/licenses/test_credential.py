@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import cbor2
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pycose.keys.curves import Ed25519
 from pycose.keys.okp import OKPKey
 from pycose.messages.sign1message import Sign1Message as PycoseSign1
 
 from keys import cose
+from keys.cbor import cbor_type_name
 from keys.errors import KeyManagementError
 from keys.registry import kid_for
 from keys.signer import Ed25519Signer
+from licenses import credential
 from licenses.credential import (
     DISCLOSURES,
     SALT_LENGTH,
@@ -54,7 +59,7 @@ def disclosure(salt: bytes, name: str, value: FieldValue) -> bytes:
 
 def signed_payload(world: World, payload: dict[Any, Any], **unprotected: Any) -> bytes:
     """A COSE_Sign1 by the issuer over an arbitrary claims map."""
-    headers = {DISCLOSURES: list(unprotected.pop("disclosures", []))}
+    headers: dict[int | str, Any] = {DISCLOSURES: list(unprotected.pop("disclosures", []))}
     return cose.sign1(cbor2.dumps(payload), world.issuer, kid=world.issuer_kid, unprotected=headers)
 
 
@@ -312,3 +317,43 @@ def test_pycose_verifies_our_credentials_and_presentations(
     assert decoded.verify_signature()
     decoded.key = OKPKey(crv=Ed25519, x=world.other.public_key_raw())
     assert not decoded.verify_signature()
+
+
+# --- the claims map's keys ------------------------------------------------------------------
+
+_CLAIM_KEYS = [1, 2, 4, 5, 6, "lid", "lty", "ver", "sts", "dig"]
+
+
+def _reference_key_check(payload: dict[Any, Any]) -> str | None:
+    """The key checks written out one by one: the error message, or None to accept."""
+    for key in payload:
+        if type(key) not in (int, str):
+            return f"expected int or text keys, got {cbor_type_name(key)}"
+    missing = {1, 2, 5, 6, "lid", "lty", "ver", "sts", "dig"} - payload.keys()
+    if missing:
+        return f"expected claims {sorted(map(str, missing))} too"
+    unknown = payload.keys() - set(_CLAIM_KEYS)
+    if unknown:
+        return f"expected only known claims, got unknown {sorted(map(str, unknown))}"
+    return None
+
+
+@given(
+    st.sets(st.sampled_from([*_CLAIM_KEYS, 3, 7, "x", "LID", True, False, 1.0, 5.5, b"lid", None]))
+)
+def test_claim_keys_are_checked_as_each_rule_says(keys: set[Any]) -> None:
+    payload = dict.fromkeys(keys, 0)
+    expected = _reference_key_check(payload)
+    if expected is None:
+        credential._check_keys(payload)
+    else:
+        with pytest.raises(InvalidCredential, match=re.escape(expected)):
+            credential._check_keys(payload)
+
+
+def test_a_true_key_never_stands_in_for_the_issuer_claim() -> None:
+    payload: dict[Any, Any] = dict.fromkeys(_CLAIM_KEYS, 0)
+    del payload[1]
+    payload[True] = 0
+    with pytest.raises(InvalidCredential, match="expected int or text keys, got bool"):
+        credential._check_keys(payload)

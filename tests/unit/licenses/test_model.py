@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from licenses.errors import InvalidCredential, LicenseError
-from licenses.model import LicenseState, SlotStatus, StatusReference
+from licenses.model import LicenseState, SlotStatus, StatusReference, check_time
 from tests.unit.licenses.conftest import FIELDS, LICENSE_ID, OTHER_TYPE_CODE, T0, make_claims
 
 
@@ -36,7 +36,7 @@ def test_with_fields_still_checks_the_fields() -> None:
 def test_status_values_are_the_documented_numbers() -> None:
     assert [int(s) for s in SlotStatus] == [0, 1, 2]
     assert [s.name for s in SlotStatus] == ["VALID", "REVOKED", "SUSPENDED"]
-    assert LicenseState.ACTIVE == "active"
+    assert LicenseState.ACTIVE.value == "active"
 
 
 @pytest.mark.parametrize(
@@ -108,3 +108,24 @@ def test_status_reference_refuses_bad_values(list_id: str, index: int, message: 
 
 def test_credential_errors_are_license_errors() -> None:
     assert issubclass(InvalidCredential, LicenseError)
+
+
+def test_check_time_takes_whole_seconds_in_any_timezone() -> None:
+    utc = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    east8 = datetime(2026, 1, 5, 17, 0, tzinfo=timezone(timedelta(hours=8)))
+    assert check_time("iat", utc) is utc
+    assert check_time("iat", east8) is east8
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [
+        (datetime(2026, 1, 5, 9, 0, 0, 1, tzinfo=UTC), "iat: expected whole seconds"),
+        (datetime(2026, 1, 5, 9, 0), "iat: expected a timezone-aware datetime"),
+        (1767603600, "iat: expected a datetime, got int"),
+    ],
+    ids=["utc-microseconds", "naive", "int"],
+)
+def test_check_time_refuses_what_is_no_numeric_date(value: object, match: str) -> None:
+    with pytest.raises(InvalidCredential, match=match):
+        check_time("iat", value)
