@@ -7,7 +7,9 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +41,29 @@ ISSUERS_ENV = "CASELEDGER_TOKEN_ISSUERS"
 TOKEN_ROLES = frozenset(r for r in Role if r is not Role.SYSTEM)
 _DEPARTMENT_ROLES = frozenset({Role.OFFICER, Role.VERIFIER})
 _MAX_TTL = timedelta(hours=12)
+_VERIFIED_TOKENS = 4096  # callers reuse a token for its lifetime; this many are remembered
+
+
+class _VerifiedTokens:
+    """Accepted tokens with their claims and principal, most recently used last, bounded."""
+
+    def __init__(self, size: int = _VERIFIED_TOKENS) -> None:
+        self._size = size
+        self._accepted: OrderedDict[str, tuple[dict[str, Any], Principal]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> tuple[dict[str, Any], Principal] | None:
+        with self._lock:
+            accepted = self._accepted.get(token)
+            if accepted is not None:
+                self._accepted.move_to_end(token)
+            return accepted
+
+    def put(self, token: str, claims: dict[str, Any], principal: Principal) -> None:
+        with self._lock:
+            self._accepted[token] = (claims, principal)
+            if len(self._accepted) > self._size:
+                self._accepted.popitem(last=False)
 
 
 class AuthError(Exception):
@@ -68,6 +93,9 @@ class AuthConfig:
     leeway: timedelta = timedelta(seconds=30)
     _keys: dict[str, dict[str, Ed25519PublicKey]] = field(
         default_factory=dict, init=False, repr=False, compare=False
+    )
+    _verified: _VerifiedTokens = field(
+        default_factory=_VerifiedTokens, init=False, repr=False, compare=False
     )
 
     def __post_init__(self) -> None:
@@ -226,16 +254,13 @@ def _role(value: object) -> Role:
 
 def verify_token(token: str, config: AuthConfig, now: datetime) -> Principal:
     """Return the principal of a token signed by an accepted issuer and valid at ``now``."""
-    try:
-        header = jwt.get_unverified_header(token)
-        unverified = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError as exc:
-        raise AuthError(f"malformed token: {exc}") from None
-    if header.get("alg") != "EdDSA":
-        raise AuthError(f"token algorithm must be EdDSA, got {header.get('alg')!r}")
-    kid = header.get("kid")
-    keys = config.keys(str(unverified.get("iss")), kid if isinstance(kid, str) else None)
-    claims = _verified_claims(token, keys, config.audience)
+    # Everything but the times depends only on the token's bytes and the config's keys, so a
+    # token accepted before skips the signature and claim checks; its times are checked anew.
+    accepted = config._verified.get(token)
+    if accepted is not None:
+        _check_times(accepted[0], now, config.leeway)
+        return accepted[1]
+    claims = _signed_claims(token, config)
     _check_times(claims, now, config.leeway)
     role = _role(claims.get("role"))
     department = claims.get("department")
@@ -246,7 +271,22 @@ def verify_token(token: str, config: AuthConfig, now: datetime) -> Principal:
     sub = claims["sub"]
     if not isinstance(sub, str) or not sub:
         raise AuthError("token subject must be non-empty text")
-    return Principal(sub, role, department or None, str(claims["iss"]))
+    principal = Principal(sub, role, department or None, str(claims["iss"]))
+    config._verified.put(token, claims, principal)
+    return principal
+
+
+def _signed_claims(token: str, config: AuthConfig) -> dict[str, Any]:
+    try:
+        header = jwt.get_unverified_header(token)
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
+        raise AuthError(f"malformed token: {exc}") from None
+    if header.get("alg") != "EdDSA":
+        raise AuthError(f"token algorithm must be EdDSA, got {header.get('alg')!r}")
+    kid = header.get("kid")
+    keys = config.keys(str(unverified.get("iss")), kid if isinstance(kid, str) else None)
+    return _verified_claims(token, keys, config.audience)
 
 
 def _verified_claims(token: str, keys: list[Ed25519PublicKey], audience: str) -> dict[str, Any]:

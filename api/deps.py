@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol, TypeVar
@@ -13,6 +13,7 @@ from uuid import UUID
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import AuthConfig, AuthError, Principal, verify_token
 from api.errors import ApiProblem, forbidden, unauthenticated
@@ -107,6 +108,10 @@ class RuntimeHolder:
         self._runtime: Runtime | None = None
         self._lock = threading.Lock()
 
+    def opened(self) -> Runtime | None:
+        """Return the runtime if it is open, without waiting for anyone opening it."""
+        return self._runtime
+
     def get(self) -> Runtime:
         """Return the runtime, opening it if needed."""
         with self._lock:
@@ -122,10 +127,23 @@ class RuntimeHolder:
                 self._runtime = None
 
 
-def get_runtime(request: Request) -> Runtime:
-    """The app's runtime."""
+# The dependencies every request resolves are coroutines that never block: FastAPI runs a plain
+# function dependency in a worker thread, a round trip that cost more than the work itself. And
+# FastAPI walks a shared dependency's whole subtree again wherever it is used, so the ledger and
+# the caller find the runtime themselves rather than through one more node.
+
+
+async def _runtime(request: Request) -> Runtime:
     holder: RuntimeHolder = request.app.state.runtime
-    return holder.get()
+    runtime = holder.opened()
+    if runtime is None:
+        runtime = await run_in_threadpool(holder.get)
+    return runtime
+
+
+async def get_runtime(request: Request) -> Runtime:
+    """The app's runtime (opened in a worker thread, off the event loop, on first use)."""
+    return await _runtime(request)
 
 
 def system_clock() -> datetime:
@@ -133,12 +151,12 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def get_clock() -> Clock:
+async def get_clock() -> Clock:
     """The clock commands are stamped with (tests override this with a fake)."""
     return system_clock
 
 
-def current_time(clock: Annotated[Clock, Depends(get_clock)]) -> datetime:
+async def current_time(clock: Annotated[Clock, Depends(get_clock)]) -> datetime:
     """The time at the edge, whole microseconds in UTC."""
     return clock().astimezone(UTC)
 
@@ -147,9 +165,9 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 Now = Annotated[datetime, Depends(current_time)]
 
 
-def get_ledger(runtime: RuntimeDep) -> CaseLedger:
+async def get_ledger(request: Request) -> CaseLedger:
     """The application service."""
-    return runtime.ledger
+    return (await _runtime(request)).ledger
 
 
 def get_reads(runtime: RuntimeDep, now: Now) -> ReadSide:
@@ -171,8 +189,8 @@ ReadsDep = Annotated[ReadSide, Depends(get_reads)]
 _bearer = HTTPBearer(auto_error=False, description="EdDSA JWT: sub, role, department")
 
 
-def get_principal(
-    runtime: RuntimeDep,
+async def get_principal(
+    request: Request,
     now: Now,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -180,7 +198,7 @@ def get_principal(
     if credentials is None:
         raise unauthenticated("expected an Authorization: Bearer <token> header")
     try:
-        return verify_token(credentials.credentials, runtime.auth, now)
+        return verify_token(credentials.credentials, (await _runtime(request)).auth, now)
     except AuthError as exc:
         raise unauthenticated(str(exc)) from None
 
@@ -188,11 +206,11 @@ def get_principal(
 Caller = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*roles: Role) -> Callable[[Principal], Principal]:
+def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency letting only callers in ``roles`` through (403 otherwise)."""
     allowed = frozenset(roles)
 
-    def check(principal: Caller) -> Principal:
+    async def check(principal: Caller) -> Principal:
         if principal.role not in allowed:
             raise forbidden(
                 f"this route is for {sorted(r.value for r in allowed)}, "
@@ -235,10 +253,10 @@ def _channel(role: Role, officer_channel: Channel) -> Channel:
     return officer_channel
 
 
-def command(officer_channel: Channel = Channel.SYSTEM) -> Callable[..., Command]:
+def command(officer_channel: Channel = Channel.SYSTEM) -> Callable[..., Awaitable[Command]]:
     """A dependency building the command of a state change from the caller and the headers."""
 
-    def build(
+    async def build(
         caller: Caller, now: Now, key: IdempotencyKey = None, if_match: IfMatch = None
     ) -> Command:
         expected = None

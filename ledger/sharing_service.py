@@ -12,13 +12,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from eventsourcing.application import AggregateNotFoundError
+
+from keys.registry import KeyEntry
 from keys.trustlist import TrustList
 from ledger.actors import Role
 from ledger.commands import Command
 from ledger.errors import ActionNotPermitted, InvalidCommand
+from ledger.use_recorder import UseRecorder
 from licenses.credential import decode_credential, present
 from licenses.domain import License
 from licenses.errors import LicenseError
+from licenses.guards import lineage_of
 from licenses.model import LicenseState
 from licenses.qr import encode_qr_text
 from licenses.types import LicenseTypes
@@ -60,6 +65,10 @@ class LicenseSharing:
         self._ledger = ledger
         self.types = types
         self.policies = policies
+        self._uses = UseRecorder(ledger.save)
+        # The verifier of the key ring's entries as last seen, kept while they stay the same
+        # objects: building one per call re-read the key index and re-parsed every public key.
+        self._trusted: tuple[tuple[KeyEntry, ...], Verifier] | None = None
 
     def verify(
         self,
@@ -77,20 +86,14 @@ class LicenseSharing:
             raise InvalidCommand("give exactly one of a QR text or a license number")
         license_: License | None = None
         if license_id is not None:
-            try:
-                license_ = self._ledger.vault.license(license_id)
-            except LicenseError:
-                license_ = None
+            license_ = self._license(license_id)
             credential: str | bytes = b"" if license_ is None else license_.credential
         else:
             credential = qr_text or ""
-        result = self._verifier(cmd.at).verify(credential, at=cmd.at)
+        result = self._verify(credential, cmd.at)
         if result.claims is not None:
             if license_ is None:
-                try:
-                    license_ = self._ledger.vault.license(result.claims.license_id)
-                except LicenseError:
-                    license_ = None
+                license_ = self._license(result.claims.license_id)
             result = self._online(result, license_, cmd.at)
         shown = sorted(result.claims.fields) if result.claims is not None else []
         self._record(
@@ -152,7 +155,7 @@ class LicenseSharing:
             uses.append(
                 self._use(cmd, department, purpose, "shared-view", "none", [], "-", holder_id)
             )
-        self._ledger.save(*uses)
+        self._uses.record(*uses)
         return shared
 
     # -- internals -------------------------------------------------------------------------------
@@ -165,9 +168,35 @@ class LicenseSharing:
             )
         return cmd.actor.department
 
+    def _verify(self, credential: str | bytes, at: datetime) -> VerificationResult:
+        trusted = self._trusted
+        keyring = self._ledger.keyring
+        # The key ring hands out a new entry object whenever a key is rotated, revoked or
+        # reloaded, so the same objects mean the same trust list.
+        if trusted is not None and all(keyring.entry(e.kid) is e for e in trusted[0]):
+            result = trusted[1].verify(credential, at=at)
+            if result.status is not VerificationStatus.UNKNOWN_ISSUER:
+                return result
+            # A key registered since (perhaps by another process) is found in the key index.
+        return self._verifier(at).verify(credential, at=at)
+
     def _verifier(self, at: datetime) -> Verifier:
-        entries = {e.kid: e for e in self._ledger.keyring.entries()}
-        return Verifier(TrustList(issued_at=at, sequence=0, entries=entries))
+        current = tuple(self._ledger.keyring.entries())
+        verifier = Verifier(
+            TrustList(issued_at=at, sequence=0, entries={e.kid: e for e in current})
+        )
+        self._trusted = (current, verifier)
+        return verifier
+
+    def _license(self, license_id: str) -> License | None:
+        """The license as stored, or None; read only, so the cached aggregate itself, not a copy."""
+        try:
+            license_: License = self._ledger.repository.get(
+                License.create_id(lineage_of(license_id)), deepcopy_from_cache=False
+            )
+        except (AggregateNotFoundError, LicenseError):
+            return None
+        return license_
 
     @staticmethod
     def _online(
@@ -232,6 +261,6 @@ class LicenseSharing:
         license_id: str,
         holder: str | None,
     ) -> None:
-        self._ledger.save(
+        self._uses.record(
             self._use(cmd, department, purpose, kind, result, fields, license_id, holder)
         )

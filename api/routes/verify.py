@@ -4,7 +4,7 @@ records every call as a license use (用证留痕). A department's verifiers and
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from api.deps import DeskCommand, LedgerDep, allow
 from api.errors import problem_responses
@@ -35,10 +35,14 @@ def verification_public(result: VerificationResult) -> VerificationPublic:
     )
 
 
-@router.post("", dependencies=[allow(Role.VERIFIER, Role.OFFICER)])
-def verify_license(body: VerifyCreate, cmd: DeskCommand, ledger: LedgerDep) -> VerificationPublic:
+# The model is built here, so its JSON is written directly: FastAPI would validate it once more
+# (in another worker-thread round trip) before serialising it.
+@router.post(
+    "", response_model=VerificationPublic, dependencies=[allow(Role.VERIFIER, Role.OFFICER)]
+)
+def verify_license(body: VerifyCreate, cmd: DeskCommand, ledger: LedgerDep) -> Response:
     """Verify a license (signature, keys, time, online status) for a purpose; recorded as a use."""
     result = ledger.sharing.verify(
         cmd, purpose=body.purpose, qr_text=body.qr_text, license_id=body.license_id
     )
-    return verification_public(result)
+    return Response(verification_public(result).model_dump_json(), media_type="application/json")

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import pytest
 
+from keys.registry import KeyRole
 from ledger.actors import Actor, Role
 from ledger.commands import Command
 from ledger.errors import ActionNotPermitted
+from ledger.signing import SigningIdentity
 from licenses.credential import decode_credential
 from licenses.qr import decode_qr_text
 from licenses.usage import LicenseUse, PurposeNotAllowed
 from licenses.verify import VerificationStatus
 from tests.scenarios import COMPANY, officer
+from tests.unit.ledger.conftest import ADMIN, T0
 from tests.unit.ledger.test_vault_service import issued_world
 
 ZRZYGHJ = Actor("verifier-liu", Role.VERIFIER, department="zrzyghj")
@@ -118,3 +121,47 @@ def test_a_department_without_a_rule_for_the_type_sees_nothing_but_the_question_
     )
     [use] = uses(ledger, before)
     assert (use.kind, use.result, use.fields) == ("shared-view", "none", [])
+
+
+def test_a_key_revoked_after_a_verification_fails_the_next_one() -> None:
+    ledger, _, clock, issued = issued_world()
+    first = ledger.sharing.verify(
+        Command(at=clock.tick(), actor=ZRZYGHJ), purpose="规划核实", qr_text=issued.qr_text
+    )
+    assert first.status is VerificationStatus.VALID
+    _, kid = ledger.key_directory.signer_for(SigningIdentity(KeyRole.DEPARTMENT_SEAL, "zjj"))
+    ledger.keyring.revoke(
+        kid, revoked_at=T0, reason="私钥泄露", at=clock.tick(), actor=ADMIN.as_dict()
+    )
+    second = ledger.sharing.verify(
+        Command(at=clock.tick(), actor=ZRZYGHJ), purpose="规划核实", qr_text=issued.qr_text
+    )
+    assert (second.status, second.step) == (VerificationStatus.KEY_NOT_ALLOWED, 9)
+    assert "revoked" in second.reason
+
+
+def test_a_key_registered_after_a_verification_is_trusted_by_the_next_one() -> None:
+    ledger, store, clock, _ = issued_world()
+    other, _, _, foreign = issued_world()
+    unknown = ledger.sharing.verify(
+        Command(at=clock.tick(), actor=ZRZYGHJ), purpose="规划核实", qr_text=foreign.qr_text
+    )
+    assert (unknown.status, unknown.step) == (VerificationStatus.UNKNOWN_ISSUER, 6)
+    _, kid = other.key_directory.signer_for(SigningIdentity(KeyRole.DEPARTMENT_SEAL, "zjj"))
+    entry = other.keyring.entry(kid)
+    ledger.keyring.register(
+        root=store.signer("root"),  # type: ignore[attr-defined]
+        public_key_der=entry.public_key,
+        owner="zjj",
+        role=KeyRole.DEPARTMENT_SEAL,
+        department="zjj",
+        license_types=entry.license_types,
+        valid_from=entry.valid_from,
+        at=clock.tick(),
+        actor=ADMIN.as_dict(),
+    )
+    known = ledger.sharing.verify(
+        Command(at=clock.tick(), actor=ZRZYGHJ), purpose="规划核实", qr_text=foreign.qr_text
+    )
+    assert known.step != 6 and known.claims is not None
+    assert known.claims.license_id == foreign.license_id

@@ -1,0 +1,32 @@
+"""The baseline of ``bench_api.py``: a bare FastAPI app whose verify endpoint returns constant JSON.
+
+It takes the same request as ``POST /v1/verify`` (same path, headers and body) and is a plain
+``def`` like the real route, so both pay FastAPI's worker-thread dispatch; it reads nothing else.
+
+    python -m uvicorn bench.bare_app:create_app --factory --port 8001
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+ANSWER: dict[str, Any] = {"status": "valid", "valid": True, "step": None, "reason": "constant"}
+
+
+def create_app() -> FastAPI:
+    """Return the bare app."""
+    app = FastAPI(title="bare")
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.post("/v1/verify")
+    def verify() -> dict[str, Any]:
+        """Constant JSON."""
+        return ANSWER
+
+    return app
