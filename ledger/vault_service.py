@@ -8,6 +8,7 @@ Composition over the ``CaseLedger``: the same signed log holds cases and license
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ from licenses.domain import License
 from licenses.errors import LicenseError
 from licenses.guards import lineage_of
 from licenses.identifiers import LicenseId
-from licenses.model import SlotStatus, StatusReference
+from licenses.model import FieldValue, SlotStatus, StatusReference
 from licenses.qr import encode_qr_text
 from licenses.status import MIN_SLOTS, StatusList
 from licenses.types import LicenseTypes
@@ -177,6 +178,119 @@ class LicenseVault:
             )
         return index
 
+    # -- new versions ----------------------------------------------------------------------------
+
+    def amend(
+        self, license_id: str, cmd: Command, *, fields: Mapping[str, FieldValue], reason: str
+    ) -> IssuedLicense:
+        """Issue the next version with changed fields (same lineage, a new status slot)."""
+        return self._new_version(license_id, cmd, "amend", fields=fields, reason=reason)
+
+    def renew(self, license_id: str, cmd: Command, *, valid_to: datetime) -> IssuedLicense:
+        """Issue the next version valid from now until ``valid_to`` (same lineage)."""
+        return self._new_version(license_id, cmd, "renew", valid_to=valid_to)
+
+    def _new_version(
+        self,
+        license_id: str,
+        cmd: Command,
+        command: str,
+        *,
+        fields: Mapping[str, FieldValue] | None = None,
+        reason: str = "",
+        valid_to: datetime | None = None,
+    ) -> IssuedLicense:
+        ledger = self._ledger
+
+        def run() -> tuple[list[Any], dict[str, Any]]:
+            license_ = self.license(license_id)
+            self._check_issuer(license_, cmd)
+            if cmd.expected_version is not None and license_.version != cmd.expected_version:
+                raise ConcurrencyError(license_.id, cmd.expected_version, license_.version)
+            next_id = str(LicenseId.parse(license_.license_id).next_version())
+            identity = SigningIdentity(KeyRole.DEPARTMENT_SEAL, license_.issuer)
+            signer, kid = ledger.key_directory.signer_for(identity)
+            ledger.key_directory.entry(kid).check(
+                cmd.at, owner=license_.issuer, license_type=license_.license_type
+            )
+            list_id = status_list_id(license_.issuer)
+            index = self._free_index(list_id)
+            new_fields = {**license_.fields, **(fields or {})}
+            new_to = license_.valid_to if command == "amend" else valid_to
+            claims = issuance_claims(
+                issuer=license_.issuer,
+                holder_id=license_.holder_id,
+                license_id=next_id,
+                license_type=license_.license_type,
+                issued_at=cmd.at,
+                valid_to=new_to,
+                status=StatusReference(list_id, index),
+                fields=new_fields,
+                version=LicenseId.parse(next_id).version,
+                valid_from=license_.valid_from if command == "amend" else cmd.at,
+            )
+            credential = issue_credential(claims, signer, kid=kid)
+            actor, channel = cmd.actor.as_dict(), str(cmd.channel)
+            if command == "amend":
+                license_.amend(
+                    license_id=next_id,
+                    fields=new_fields,
+                    credential=credential,
+                    status_index=index,
+                    reason=reason,
+                    at=cmd.at,
+                    actor=actor,
+                    channel=channel,
+                )
+            else:
+                license_.renew(
+                    license_id=next_id,
+                    valid_from=claims.nbf,
+                    valid_to=new_to,
+                    credential=credential,
+                    status_index=index,
+                    at=cmd.at,
+                    actor=actor,
+                    channel=channel,
+                )
+            slot = StatusSlot(
+                list_id=list_id,
+                index=index,
+                license_id=next_id,
+                at=cmd.at,
+                actor=actor,
+                channel=channel,
+            )
+            return [license_, slot], {"license_id": next_id, "version": license_.version}
+
+        def conflict() -> LedgerError:
+            current = self.license(license_id)
+            return ConcurrencyError(
+                current.id, cmd.expected_version or current.version - 1, current.version
+            )
+
+        args = {
+            "license_id": license_id,
+            "fields": dict(fields or {}),
+            "reason": reason,
+            "valid_to": valid_to,
+        }
+        result = ledger.execute(f"license.{command}", args, run, cmd, conflict)
+        license_ = self.license(str(result["license_id"]))
+        return IssuedLicense(
+            license_.license_id,
+            license_.credential,
+            encode_qr_text(license_.credential),
+            license_.status_index,
+        )
+
+    def _check_issuer(self, license_: License, cmd: Command) -> None:
+        if cmd.actor.role is not Role.OFFICER or cmd.actor.department != license_.issuer:
+            raise ActionNotPermitted(
+                f"changing license {license_.license_id} is for officers of "
+                f"{license_.issuer!r}, got {cmd.actor.role.value} of {cmd.actor.department!r}"
+            )
+
     # -- lifecycle -------------------------------------------------------------------------------
 
     def suspend(self, license_id: str, cmd: Command, *, reason: str) -> int:
@@ -196,11 +310,7 @@ class LicenseVault:
 
         def run() -> tuple[list[Any], dict[str, Any]]:
             license_ = self.license(license_id)
-            if cmd.actor.role is not Role.OFFICER or cmd.actor.department != license_.issuer:
-                raise ActionNotPermitted(
-                    f"changing license {license_id} is for officers of {license_.issuer!r}, "
-                    f"got {cmd.actor.role.value} of {cmd.actor.department!r}"
-                )
+            self._check_issuer(license_, cmd)
             if cmd.expected_version is not None and license_.version != cmd.expected_version:
                 raise ConcurrencyError(license_.id, cmd.expected_version, license_.version)
             getattr(license_, command)(

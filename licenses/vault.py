@@ -83,18 +83,20 @@ def issuance_claims(
     valid_to: datetime | None,
     status: StatusReference,
     fields: Mapping[str, FieldValue],
+    version: int = 1,
+    valid_from: datetime | None = None,
 ) -> LicenseClaims:
-    """Return the claims of a version-1 credential issued at ``issued_at`` (whole seconds)."""
+    """Return the claims of a credential issued at ``issued_at`` (whole seconds)."""
     at = issued_at.replace(microsecond=0)
     return LicenseClaims(
         iss=issuer,
         sub=holder_id,
         iat=at,
-        nbf=at,
+        nbf=at if valid_from is None else valid_from.replace(microsecond=0),
         exp=None if valid_to is None else valid_to.replace(microsecond=0),
         license_id=license_id,
         license_type=license_type,
-        version=1,
+        version=version,
         status=status,
         fields=dict(fields),
     )

@@ -14,6 +14,7 @@ from ledger.commands import Command
 from ledger.errors import ActionNotPermitted, CommitmentOpen, ConcurrencyError
 from ledger.vault_service import UnknownLicense
 from licenses.domain import License
+from licenses.errors import LicenseError
 from licenses.verify import VerificationStatus, verify_qr_text
 from tests.scenarios import (
     APPLICANT,
@@ -161,3 +162,49 @@ def test_only_service_centre_staff_acting_for_the_holder_may_list_their_licenses
     other_desk = Actor("officer-x", Role.OFFICER, department="zjj", on_behalf_of=COMPANY)
     with pytest.raises(UnknownLicense, match="no licenses for this holder"):
         ledger.vault.licenses_of(COMPANY, other_desk)
+
+
+def test_an_amendment_issues_version_two_and_retires_the_first_credential() -> None:
+    ledger, store, clock, issued = issued_world()
+    amended = ledger.vault.amend(
+        issued.license_id,
+        Command(at=clock.tick(), actor=officer("zjj")),
+        fields={"事项": "建筑工程施工许可（变更）"},
+        reason="建设单位名称变更",
+    )
+    assert amended.license_id.split(".")[-2] == "002"
+    assert amended.license_id.split(".")[:-2] == issued.license_id.split(".")[:-2]
+    new = offline(ledger, store, amended.qr_text, timedelta(minutes=1), clock)
+    assert new.status is VerificationStatus.VALID, new.reason  # type: ignore[attr-defined]
+    assert new.claims.fields["事项"] == "建筑工程施工许可（变更）"  # type: ignore[attr-defined]
+    old = offline(ledger, store, issued.qr_text, timedelta(minutes=1), clock)
+    assert old.status is VerificationStatus.REVOKED  # type: ignore[attr-defined]
+    assert ledger.vault.license(issued.license_id).license_id == amended.license_id
+
+
+def test_a_renewal_extends_validity_in_a_new_version_and_a_shorter_one_is_refused() -> None:
+    ledger, _, clock, issued = issued_world()
+    later = clock.now + timedelta(days=3 * 365)
+    renewed = ledger.vault.renew(
+        issued.license_id, Command(at=clock.tick(), actor=officer("zjj")), valid_to=later
+    )
+    assert ledger.vault.license(renewed.license_id).valid_to == later.replace(microsecond=0)
+    before = ledger.recorder.max_notification_id()
+    with pytest.raises(LicenseError, match="valid_to: expected after the current"):
+        ledger.vault.renew(
+            renewed.license_id,
+            Command(at=clock.tick(), actor=officer("zjj")),
+            valid_to=later - timedelta(days=1),
+        )
+    assert ledger.recorder.max_notification_id() == before
+
+
+def test_only_the_issuer_may_amend() -> None:
+    ledger, _, clock, issued = issued_world()
+    with pytest.raises(ActionNotPermitted, match="is for officers of 'zjj'"):
+        ledger.vault.amend(
+            issued.license_id,
+            Command(at=clock.tick(), actor=officer("scjgj")),
+            fields={"事项": "x"},
+            reason="y",
+        )
