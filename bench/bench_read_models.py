@@ -11,53 +11,22 @@ CASELEDGER_TEST_POSTGRES_DSN (or the local default) and drops it afterwards.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ledger.persistence import postgres_env, sqlite_env  # noqa: E402
 from tests.unit.projections.ledger_views import Desk, open_views, play_statistics_cases  # noqa: E402
 
-DEFAULT_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+# Run as a script, this file's directory is on sys.path: the store set-up lives there.
+from bench_projections import storage  # noqa: E402  # isort: skip
+
 TODAY = date(2026, 3, 20)
-
-
-@contextmanager
-def storage(postgres: bool) -> Iterator[dict[str, str]]:
-    """A fresh SQLite file or PostgreSQL schema, removed afterwards."""
-    if not postgres:
-        with tempfile.TemporaryDirectory() as folder:
-            yield sqlite_env(Path(folder) / "bench.sqlite")
-        return
-    import psycopg
-
-    dsn = os.environ.get("CASELEDGER_TEST_POSTGRES_DSN", DEFAULT_DSN)
-    parts = dict(item.split("=", 1) for item in dsn.split())
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield postgres_env(
-            host=parts.get("host", "127.0.0.1"),
-            port=parts.get("port", "5432"),
-            user=parts.get("user", "postgres"),
-            password=parts.get("password", ""),
-            dbname=parts.get("dbname", "test"),
-            schema=schema,
-        )
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def median_ms(call: Callable[[], object], repeat: int = 20) -> float:
