@@ -1,7 +1,7 @@
 """The baseline of ``bench_api.py``: a bare FastAPI app whose verify endpoint returns constant JSON.
 
-It takes the same request as ``POST /v1/verify`` (same path, headers and body) and is a plain
-``def`` like the real route, so both pay FastAPI's worker-thread dispatch; it reads nothing else.
+It takes the same request as ``POST /v1/verify`` (same path, headers and body) and is a coroutine
+like the real route, so both are dispatched alike (on the event loop); it reads nothing else.
 
     python -m uvicorn bench.bare_app:create_app --factory --port 8001
 """
@@ -25,7 +25,7 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     @app.post("/v1/verify")
-    def verify() -> dict[str, Any]:
+    async def verify() -> dict[str, Any]:
         """Constant JSON."""
         return ANSWER
 

@@ -79,33 +79,21 @@ class LicenseSharing:
         license_id: str | None = None,
     ) -> VerificationResult:
         """Verify a license for a stated purpose (signature, keys, time, status); record it."""
-        department = self._department(cmd)
-        if not purpose.strip():
-            raise ActionNotPermitted("a verification must state its purpose, got an empty one")
-        if (qr_text is None) == (license_id is None):
-            raise InvalidCommand("give exactly one of a QR text or a license number")
-        license_: License | None = None
-        if license_id is not None:
-            license_ = self._license(license_id)
-            credential: str | bytes = b"" if license_ is None else license_.credential
-        else:
-            credential = qr_text or ""
-        result = self._verify(credential, cmd.at)
-        if result.claims is not None:
-            if license_ is None:
-                license_ = self._license(result.claims.license_id)
-            result = self._online(result, license_, cmd.at)
-        shown = sorted(result.claims.fields) if result.claims is not None else []
-        self._record(
-            cmd,
-            department,
-            purpose,
-            "verify",
-            result.status.value,
-            shown,
-            license_id=(result.claims.license_id if result.claims else license_id or "?"),
-            holder=license_.holder_id if license_ else None,
-        )
+        result, use = self._check(cmd, purpose=purpose, qr_text=qr_text, license_id=license_id)
+        self._uses.record(use)
+        return result
+
+    async def verify_async(
+        self,
+        cmd: Command,
+        *,
+        purpose: str,
+        qr_text: str | None = None,
+        license_id: str | None = None,
+    ) -> VerificationResult:
+        """``verify`` for an event loop: it goes on serving while the use record commits."""
+        result, use = self._check(cmd, purpose=purpose, qr_text=qr_text, license_id=license_id)
+        await self._uses.record_async(use)
         return result
 
     def shared_view(self, cmd: Command, *, holder_id: str, purpose: str) -> list[SharedLicense]:
@@ -159,6 +147,38 @@ class LicenseSharing:
         return shared
 
     # -- internals -------------------------------------------------------------------------------
+
+    def _check(
+        self, cmd: Command, *, purpose: str, qr_text: str | None, license_id: str | None
+    ) -> tuple[VerificationResult, LicenseUse]:
+        # Everything a verification does but saving its use, which the caller awaits or blocks on.
+        department = self._department(cmd)
+        if not purpose.strip():
+            raise ActionNotPermitted("a verification must state its purpose, got an empty one")
+        if (qr_text is None) == (license_id is None):
+            raise InvalidCommand("give exactly one of a QR text or a license number")
+        license_: License | None = None
+        if license_id is not None:
+            license_ = self._license(license_id)
+            credential: str | bytes = b"" if license_ is None else license_.credential
+        else:
+            credential = qr_text or ""
+        result = self._verify(credential, cmd.at)
+        if result.claims is not None:
+            if license_ is None:
+                license_ = self._license(result.claims.license_id)
+            result = self._online(result, license_, cmd.at)
+        use = self._use(
+            cmd,
+            department,
+            purpose,
+            "verify",
+            result.status.value,
+            sorted(result.claims.fields) if result.claims is not None else [],
+            result.claims.license_id if result.claims else license_id or "?",
+            license_.holder_id if license_ else None,
+        )
+        return result, use
 
     def _department(self, cmd: Command) -> str:
         if cmd.actor.role not in (Role.VERIFIER, Role.OFFICER) or not cmd.actor.department:
@@ -247,20 +267,4 @@ class LicenseSharing:
             at=cmd.at,
             actor=cmd.actor.as_dict(),
             channel=str(cmd.channel),
-        )
-
-    def _record(
-        self,
-        cmd: Command,
-        department: str,
-        purpose: str,
-        kind: str,
-        result: str,
-        fields: list[str],
-        *,
-        license_id: str,
-        holder: str | None,
-    ) -> None:
-        self._uses.record(
-            self._use(cmd, department, purpose, kind, result, fields, license_id, holder)
         )

@@ -1,9 +1,12 @@
-"""Group commit of license-use records: the uses of concurrent callers are saved in one batch, one
+"""Group commit of license uses: the uses of concurrent callers are saved in one batch, one
 transaction, and each caller returns only once its own use is committed (or raises its error).
+Callers may be threads (``record``) or coroutines on an event loop (``record_async``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -17,15 +20,21 @@ _WAITING, _LEADING, _DONE = "waiting", "leading", "done"
 
 
 class _Ticket:
-    """One caller's events and what became of them."""
+    """One caller's events, what became of them, and how to wake that caller."""
 
     __slots__ = ("error", "events", "state", "wake")
 
-    def __init__(self, events: list[Any]) -> None:
+    def __init__(self, events: list[Any], wake: Callable[[], None]) -> None:
         self.events = events
         self.state = _WAITING
         self.error: BaseException | None = None
-        self.wake = threading.Event()
+        self.wake = wake
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    # A ticket may be woken twice (handed the pen, then settled by its own batch).
+    if not future.done():
+        future.set_result(None)
 
 
 class UseRecorder:
@@ -42,22 +51,55 @@ class UseRecorder:
 
     def record(self, *uses: LicenseUse) -> None:
         """Save ``uses`` atomically; return once committed, raise what the save raised."""
+        woken = threading.Event()
+        ticket = self._enqueue(uses, woken.set)
+        if ticket is None:
+            return
+        if ticket.state != _LEADING:
+            woken.wait()  # until committed, or until handed the pen
+        if ticket.state == _LEADING:
+            self._write()
+        if ticket.error is not None:
+            raise ticket.error
+
+    async def record_async(self, *uses: LicenseUse) -> None:
+        """``record`` for a coroutine: the event loop goes on serving while the batch commits."""
+        loop = asyncio.get_running_loop()
+        woken: asyncio.Future[None] = loop.create_future()
+
+        def wake() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody is waiting
+                loop.call_soon_threadsafe(_settle, woken)
+
+        ticket = self._enqueue(uses, wake)
+        if ticket is None:
+            return
+        # A cancelled caller must still take the pen when it is handed over, or every caller
+        # behind it would wait forever: the wait and the write run shielded.
+        await asyncio.shield(self._follow(ticket, woken))
+
+    async def _follow(self, ticket: _Ticket, woken: asyncio.Future[None]) -> None:
+        if ticket.state != _LEADING:
+            await woken
+        if ticket.state == _LEADING:
+            # The save does I/O and signs: a worker thread writes, never the event loop.
+            await asyncio.to_thread(self._write)
+        if ticket.error is not None:
+            raise ticket.error
+
+    def _enqueue(self, uses: Sequence[LicenseUse], wake: Callable[[], None]) -> _Ticket | None:
         # The events are taken out of the aggregates once, so a batch that fails can be retried
         # caller by caller with the very same events.
-        ticket = _Ticket([event for use in uses for event in use.collect_events()])
-        if not ticket.events:
-            return
+        events = [event for use in uses for event in use.collect_events()]
+        if not events:
+            return None
+        ticket = _Ticket(events, wake)
         with self._lock:
             self._queue.append(ticket)
             if not self._writing:
                 self._writing = True
                 ticket.state = _LEADING
-        if ticket.state != _LEADING:
-            ticket.wake.wait()  # until committed, or until handed the pen
-        if ticket.state == _LEADING:
-            self._write()
-        if ticket.error is not None:
-            raise ticket.error
+        return ticket
 
     def _write(self) -> None:
         # Exactly one caller writes at a time, and it writes one batch that holds its own ticket:
@@ -71,14 +113,14 @@ class UseRecorder:
                 if self._queue:
                     successor = self._queue[0]
                     successor.state = _LEADING
-                    successor.wake.set()
+                    successor.wake()
                 else:
                     self._writing = False
             for ticket in batch:
                 if ticket.state != _DONE:  # an unexpected error left it unsettled
                     ticket.error = ticket.error or LedgerError("the license use was not recorded")
                     ticket.state = _DONE
-                ticket.wake.set()
+                ticket.wake()
 
     def _commit(self, batch: Sequence[_Ticket]) -> None:
         try:

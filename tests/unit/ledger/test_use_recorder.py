@@ -3,6 +3,7 @@ own use is committed, and one caller's failure is that caller's alone."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -41,10 +42,12 @@ class FakeStore:
         self.entered = threading.Event()
         self.release = threading.Event()
         self.release.set()
+        self.timed_out = False
 
     def save(self, *events: Any) -> None:
         self.entered.set()
-        self.release.wait(timeout=10)
+        if not self.release.wait(timeout=10):
+            self.timed_out = True  # nobody released it: the releasing side was blocked
         if any(self.refuse(event) for event in events):
             raise LedgerError(f"refused a batch of {len(events)}")
         self.batches.append(list(events))
@@ -160,3 +163,98 @@ def test_many_concurrent_callers_are_all_recorded_exactly_once() -> None:
 def test_a_recorder_needs_room_for_one_caller_per_batch() -> None:
     with pytest.raises(LedgerError, match="at least 1 caller's uses, got 0"):
         UseRecorder(FakeStore().save, max_batch=0)
+
+
+# --- coroutines on an event loop -----------------------------------------------------------------
+
+
+def test_a_coroutine_returns_once_its_use_is_committed() -> None:
+    store = FakeStore()
+    one = use()
+    asyncio.run(UseRecorder(store.save).record_async(one))
+    assert [[e.originator_id for e in batch] for batch in store.batches] == [[one.id]]
+
+
+def test_coroutines_waiting_behind_a_commit_are_saved_together_without_blocking_the_loop() -> None:
+    store = FakeStore()
+    recorder = UseRecorder(store.save)
+    store.release.clear()
+    uses = [use() for _ in range(6)]
+
+    async def scenario() -> None:
+        first = asyncio.create_task(recorder.record_async(uses[0]))
+        while not store.entered.is_set():  # the first batch is committing in a worker thread
+            await asyncio.sleep(0.001)
+        rest = [asyncio.create_task(recorder.record_async(u)) for u in uses[1:]]
+        while len(recorder._queue) < 5:  # the loop keeps running while they wait
+            await asyncio.sleep(0.001)
+        store.release.set()
+        await asyncio.gather(first, *rest)
+
+    asyncio.run(scenario())
+    assert not store.timed_out
+    assert [len(batch) for batch in store.batches] == [1, 5]
+    assert {e.originator_id for e in store.batches[1]} == {u.id for u in uses[1:]}
+
+
+def test_a_coroutines_failed_save_is_raised_to_it_alone() -> None:
+    store = FakeStore(refuse=lambda event: event.department == "nobody")
+    recorder = UseRecorder(store.save)
+
+    async def scenario() -> list[BaseException | None]:
+        outcomes = await asyncio.gather(
+            recorder.record_async(use()),
+            recorder.record_async(use("nobody")),
+            recorder.record_async(use()),
+            return_exceptions=True,
+        )
+        return [o if isinstance(o, BaseException) else None for o in outcomes]
+
+    outcomes = asyncio.run(scenario())
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], LedgerError)
+    assert str(outcomes[1]) == "refused a batch of 1"
+    assert sum(len(batch) for batch in store.batches) == 2
+
+
+def test_threads_and_coroutines_share_the_batches_and_each_use_is_saved_once() -> None:
+    store = FakeStore()
+    recorder = UseRecorder(store.save, max_batch=3)
+    threaded = [use() for _ in range(10)]
+    awaited = [use() for _ in range(10)]
+
+    async def coroutines() -> None:
+        await asyncio.gather(*(recorder.record_async(u) for u in awaited))
+
+    loop_thread = threading.Thread(target=asyncio.run, args=(coroutines(),))
+    loop_thread.start()
+    assert record_in_threads(recorder, threaded) == [None] * 10
+    loop_thread.join(timeout=10)
+    saved = [e.originator_id for batch in store.batches for e in batch]
+    assert sorted(saved) == sorted(u.id for u in threaded + awaited)
+    assert all(len(batch) <= 3 for batch in store.batches)
+
+
+def test_a_cancelled_coroutine_still_passes_the_pen_to_those_behind_it() -> None:
+    store = FakeStore()
+    recorder = UseRecorder(store.save)
+    store.release.clear()
+    cancelled, behind = use(), use()
+
+    async def scenario() -> None:
+        first = asyncio.create_task(recorder.record_async(use()))
+        while not store.entered.is_set():
+            await asyncio.sleep(0.001)
+        doomed = asyncio.create_task(recorder.record_async(cancelled))
+        after = asyncio.create_task(recorder.record_async(behind))
+        while len(recorder._queue) < 2:
+            await asyncio.sleep(0.001)
+        doomed.cancel()
+        store.release.set()
+        await asyncio.wait_for(asyncio.gather(first, after), timeout=10)
+        with pytest.raises(asyncio.CancelledError):
+            await doomed
+
+    asyncio.run(scenario())
+    saved = {e.originator_id for batch in store.batches for e in batch}
+    assert {cancelled.id, behind.id} <= saved  # the cancelled caller's use was still committed
