@@ -10,8 +10,8 @@ after ``demo``; ``bench.bare_app`` under ``python -m uvicorn``), on 127.0.0.1 on
 generator is ``wrk`` if installed, else a small asyncio client (which itself caps the bare
 endpoint's rate, so its ratio reads high). SQLite by default; ``--postgres`` uses a fresh schema
 on CASELEDGER_TEST_POSTGRES_DSN (or the local default) and drops it afterwards.
-Target for (a): verify/bare >= 0.5 requests/s, on one worker by default: several workers stall
-every response on delayed ACKs (see MULTI_WORKER_NOTE), which caps the bare endpoint.
+Target for (a): verify/bare >= 0.5 requests/s, on one worker by default (on two cores the load
+generator needs the other one).
 """
 
 from __future__ import annotations
@@ -51,13 +51,6 @@ MATERIALS = ("sqs", "zc", "rzwj", "zszm", "wtsh")
 DESK = "zwfwzx"  # the service centre's front desk receives cases
 VERIFIER_DEPARTMENT = "zjj"
 PURPOSE = "施工许可"
-# Measured on loopback: with more than one worker, uvicorn binds its own socket without naming
-# IPPROTO_TCP, so asyncio never sets TCP_NODELAY on accepted connections and a response written
-# as headers then body waits for the client's delayed ACK (~40 ms at one connection).
-MULTI_WORKER_NOTE = (
-    "  note: uvicorn with several workers leaves TCP_NODELAY off (its socket names no "
-    "IPPROTO_TCP), so responses wait ~40 ms for delayed ACKs; latencies include that"
-)
 
 
 # --- servers -------------------------------------------------------------------------------------
@@ -410,8 +403,6 @@ def measure_verify(kind: str, args: argparse.Namespace, workdir: Path, env: dict
     ratio = median["verify"].rps / median["bare"].rps
     verdict = "holds" if ratio >= 0.5 else "missed"
     print(f"  ratio verify/bare {ratio:17.2f}   (target >= 0.5: {verdict})")
-    if args.workers > 1:
-        print(MULTI_WORKER_NOTE + " (and cap the bare endpoint, so this ratio reads high)")
 
 
 # --- (b) commands --------------------------------------------------------------------------------
@@ -512,8 +503,6 @@ def measure_commands(
             f"  {label:12}{len(ordered):10d}{len(ordered) / elapsed:12.1f}"
             f"{percentile(ordered, 0.5) * 1000:10.2f}{percentile(ordered, 0.99) * 1000:10.2f}"
         )
-    if args.command_workers > 1:
-        print(MULTI_WORKER_NOTE)
 
 
 def main(argv: list[str] | None = None) -> None:
