@@ -1,6 +1,5 @@
-"""Server-rendered pages in Simplified Chinese: the public service catalog (事项目录) and each
-item's guide (办事指南) — what to bring, how long it takes, how many visits — for applicants.
-"""
+"""The public service catalog (事项目录) and each item's guide (办事指南) — what to bring, how
+long it takes, how many visits — for applicants. Anyone."""
 
 from __future__ import annotations
 
@@ -11,10 +10,14 @@ from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse
 
 from api.deps import LedgerDep, Now, ReadsDep
+from api.pages.errors import PageRoute
+from api.pages.layout import page
 from ledger.catalog import ItemTerms
 from projections.catalog_view import CatalogView
 
-router = APIRouter(prefix="/pages", tags=["pages"], default_response_class=HTMLResponse)
+router = APIRouter(
+    prefix="/pages", tags=["pages"], default_response_class=HTMLResponse, route_class=PageRoute
+)
 ItemCode = Annotated[str, Path(min_length=1, max_length=64)]
 
 _HANDLING = {"immediate": "即办件", "commitment": "承诺件"}
@@ -26,21 +29,6 @@ _STEPS = {
     "public_notice": "公示",
     "testing": "检验检测",
 }
-_STYLE = (
-    "body{font-family:'Noto Sans SC','PingFang SC','Microsoft YaHei',sans-serif;margin:2rem;"
-    "max-width:60rem;color:#222}table{border-collapse:collapse;width:100%}"
-    "th,td{border:1px solid #ccc;padding:.4rem;text-align:left}th{background:#f3f3f3}"
-    ".tag{display:inline-block;padding:0 .4rem;border-radius:.2rem;background:#e6f4ea}"
-)
-
-
-def _page(title: str, body: str) -> HTMLResponse:
-    html = (
-        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
-    )
-    return HTMLResponse(html)
 
 
 def _visits(target: int) -> str:
@@ -58,7 +46,7 @@ def catalog_page(reads: ReadsDep) -> HTMLResponse:
         for item in reads.model(CatalogView).items(reads.database)
     )
     head = "<tr><th>事项名称</th><th>事项类型</th><th>实施部门</th><th>承诺时限</th>"
-    return _page(
+    return page(
         "政务服务事项目录", f"<table>{head}<th>到场次数</th><th>状态</th></tr>{rows}</table>"
     )
 
@@ -67,7 +55,7 @@ def catalog_page(reads: ReadsDep) -> HTMLResponse:
 def item_page(ledger: LedgerDep, now: Now, item_code: ItemCode) -> HTMLResponse:
     """An item's guide in force today: conditions, materials, time limits, fees. Anyone."""
     terms = ledger.item(item_code).terms_at(now)
-    return _page(f"{terms.name} 办事指南", _guide(terms))
+    return page(f"{terms.name} 办事指南", _guide(terms))
 
 
 def _guide(terms: ItemTerms) -> str:

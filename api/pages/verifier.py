@@ -1,0 +1,108 @@
+"""The verifier's page (用证核验): paste a QR text or enter a license number, state a purpose, and
+see the verifier's result; each check goes through the sharing service as ``POST /v1/verify``
+does, so it is recorded as a use of the holder's license. A department's verifiers and officers.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from api.deps import LedgerDep, Now
+from api.pages.errors import PageRoute
+from api.pages.labels import STEP, VERIFICATION_STATUS
+from api.pages.layout import facts, page, table
+from api.pages.session import Session, signed_in
+from api.routes.verify import verification_public
+from api.schemas import VerificationPublic, VerifyCreate
+from ledger.actors import Channel, Role
+from ledger.commands import Command
+
+FORM = "verify"
+router = APIRouter(
+    prefix="/pages", tags=["pages"], default_response_class=HTMLResponse, route_class=PageRoute
+)
+Verifier = Annotated[Session, Depends(signed_in(Role.VERIFIER, Role.OFFICER))]
+FormText = Annotated[str, Form(max_length=8000)]
+
+
+def _form(session: Session, purpose: str = "", error: str | None = None) -> str:
+    shown = f'<p class="error">{escape(error)}</p>' if error else ""
+    return (
+        f'{shown}<form method="post" action="/pages/verify">'
+        f'<input type="hidden" name="csrf" value="{escape(session.csrf(FORM))}">'
+        '<label for="qr_text">二维码内容（扫码或粘贴 EL1: 开头的文本）</label>'
+        '<textarea id="qr_text" name="qr_text" rows="4" maxlength="8000"></textarea>'
+        '<label for="license_id">或 证照编号</label>'
+        '<input type="text" id="license_id" name="license_id" maxlength="128">'
+        '<label for="purpose">核验用途（必填，将告知持证人）</label>'
+        f'<input type="text" id="purpose" name="purpose" maxlength="200" required '
+        f'value="{escape(purpose)}"><p><button>核验</button></p></form>'
+    )
+
+
+def _result(found: VerificationPublic) -> str:
+    verdict = VERIFICATION_STATUS.get(found.status, found.status)
+    failed = "—" if found.step is None else f"第 {found.step} 步：{STEP.get(found.step, '')}"
+    tone = "ok" if found.valid else "bad"
+    summary = facts(
+        [
+            ("核验结论", f'<strong class="{tone}">{escape(verdict)}</strong>'),
+            ("未通过的步骤", escape(failed)),
+            ("说明", escape(found.reason)),
+            ("证照编号", escape(found.license_id or "—")),
+            ("证照类型", escape(found.license_type or "—")),
+            ("签发部门", escape(found.issuer or "—")),
+            ("持证主体", escape(found.holder_masked or "—")),
+            ("在线状态", "已核对" if found.status_checked else "未核对"),
+        ]
+    )
+    shown = table(
+        ("字段", "内容"),
+        ((escape(name), escape(str(value))) for name, value in sorted(found.fields.items())),
+        empty="未披露任何字段",
+    )
+    hidden = "、".join(escape(name) for name in found.undisclosed) or "无"
+    return (
+        f"{summary}<h2>披露的字段</h2>{shown}<p>未披露的字段：{hidden}</p>"
+        "<p>本次核验已作为一次用证记录留痕，持证人可在“用证记录”中查看。</p>"
+    )
+
+
+@router.get("/verify")
+def verify_page(session: Verifier) -> HTMLResponse:
+    """The verification form. A department's verifiers and officers."""
+    return page("用证核验", _form(session), nav=session.nav())
+
+
+@router.post("/verify")
+def verify_submit(
+    session: Verifier,
+    ledger: LedgerDep,
+    now: Now,
+    qr_text: FormText = "",
+    license_id: FormText = "",
+    purpose: FormText = "",
+    csrf: Annotated[str, Form(max_length=128)] = "",
+) -> HTMLResponse:
+    """Verify a license for a purpose and show the result; recorded as a use. As for the form."""
+    session.check_csrf(FORM, csrf)
+    try:
+        asked = VerifyCreate(
+            purpose=purpose.strip(),
+            qr_text=qr_text.strip() or None,
+            license_id=license_id.strip() or None,
+        )
+    except ValidationError:
+        error = "请填写核验用途，并在“二维码内容”和“证照编号”中二选一填写。"
+        return page("用证核验", _form(session, purpose, error), nav=session.nav(), status=422)
+    cmd = Command(at=now, actor=session.principal.actor(), channel=Channel.SYSTEM)
+    result = ledger.sharing.verify(
+        cmd, purpose=asked.purpose, qr_text=asked.qr_text, license_id=asked.license_id
+    )
+    body = _result(verification_public(result)) + "<h2>继续核验</h2>" + _form(session, purpose)
+    return page("核验结果", body, nav=session.nav())
