@@ -360,7 +360,8 @@ class LicenseVault:
         return [self.license(license_id) for license_id in index.license_ids]
 
     def status_list(self, issuer: str, at: datetime) -> bytes:
-        """Return the issuer's signed status list as of now (every slot it has reserved)."""
+        """Return the issuer's signed status list, read from the log (the license registry read
+        model serves the same list without reading every license)."""
         status = StatusList()
         log, start = self._ledger.notification_log, 1
         while True:
@@ -376,6 +377,10 @@ class LicenseVault:
             if len(page) < 1000:
                 break
             start = page[-1].id + 1
+        return self.sign_status_list(issuer, status, at)
+
+    def sign_status_list(self, issuer: str, status: StatusList, at: datetime) -> bytes:
+        """Sign ``status`` as the issuer's status list with the issuer's seal key."""
         signer, kid = self._ledger.key_directory.signer_for(
             SigningIdentity(KeyRole.DEPARTMENT_SEAL, issuer)
         )

@@ -8,10 +8,11 @@ from typing import Any
 
 from fastapi import APIRouter, Path, Response
 
-from api.deps import LedgerDep, Now, RuntimeDep
+from api.deps import LedgerDep, Now, ReadsDep, RuntimeDep
 from api.errors import problem_responses
 from keys.trustlist import TrustList, build_trust_list
 from licenses.types import UnknownLicenseType
+from projections.license_registry import LicenseRegistry
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=problem_responses(404))
 COSE = "application/cose; cose-type=cose-sign1"
@@ -51,9 +52,10 @@ def root_key(runtime: RuntimeDep) -> Response:
 
 
 @router.get("/status-lists/{issuer}", response_class=Response, responses=_cose("status list"))
-def status_list(ledger: LedgerDep, now: Now, issuer: str = Issuer) -> Response:
+def status_list(ledger: LedgerDep, reads: ReadsDep, now: Now, issuer: str = Issuer) -> Response:
     """The issuing department's signed status list (revoked and suspended slots)."""
     issuers = {t.issuer for t in ledger.vault.types.by_code.values()}
     if issuer not in issuers:
         raise UnknownLicenseType(f"department {issuer!r} issues no license type")
-    return Response(ledger.vault.status_list(issuer, now), media_type=COSE)
+    slots = reads.model(LicenseRegistry).status_list(reads.database, issuer)
+    return Response(ledger.vault.sign_status_list(issuer, slots, now), media_type=COSE)

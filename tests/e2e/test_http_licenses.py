@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from keys.trustlist import load_trust_list
+from licenses.model import SlotStatus
 from licenses.qr import encode_qr_text
 from licenses.status import load_status_list
 from licenses.verify import verify_qr_text
@@ -172,6 +173,28 @@ def test_the_issuer_suspends_reinstates_and_revokes_and_verifiers_see_it(service
     assert ok(change(service, license_id, "revoke"))["state"] == "revoked"
     assert verify(service, license_id) == "revoked"
     problem(change(service, license_id, "reinstate"), 409, "license-revoked")
+
+
+def test_the_served_status_list_matches_the_licenses_in_the_log(service: Service) -> None:
+    _, suspended = played_permit(service)
+    _, revoked = played_permit(service)
+    _, untouched = played_permit(service)
+    ok(change(service, suspended, "suspend"))
+    ok(change(service, revoked, "revoke"))
+    client = service.client
+    trust = load_trust_list(
+        client.get("/v1/keys/trust-list").content, client.get("/v1/keys/root.der").content
+    )
+    served = load_status_list(client.get(f"/v1/keys/status-lists/{LEAD}").content, trust)
+    from_log = load_status_list(service.ledger.vault.status_list(LEAD, service.clock.now), trust)
+    slots = {
+        name: service.ledger.vault.license(license_id).status_index
+        for name, license_id in (("s", suspended), ("r", revoked), ("u", untouched))
+    }
+    assert served.get(slots["s"]) is SlotStatus.SUSPENDED
+    assert served.get(slots["r"]) is SlotStatus.REVOKED
+    assert served.get(slots["u"]) is SlotStatus.VALID
+    assert served.compressed() == from_log.compressed()
 
 
 def test_only_the_issuing_department_changes_a_license(service: Service) -> None:
