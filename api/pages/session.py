@@ -22,6 +22,7 @@ from api.pages.errors import LOGIN, SESSION_COOKIE, PageForbidden, PageRoute, Si
 from api.pages.labels import ROLE
 from api.pages.layout import Nav, home_of, page
 from ledger.actors import Role
+from licenses.errors import mask_id
 
 LOGIN_COOKIE = "caseledger_login"  # the sign-in form's own CSRF nonce, before any session
 MAX_TOKEN = 8000
@@ -51,7 +52,9 @@ class Session:
     def nav(self) -> Nav:
         """The navigation bar of this session's pages."""
         p = self.principal
-        return Nav(p.sub, p.role, p.department, self.csrf("logout"))
+        # An applicant's subject is their holder id, which pages show only masked.
+        who = mask_id(p.sub) if p.role is Role.APPLICANT else p.sub
+        return Nav(who, p.role, p.department, self.csrf("logout"))
 
 
 async def current_session(request: Request, runtime: RuntimeDep, now: Now) -> Session:

@@ -1,0 +1,74 @@
+"""A case's page (办件详情): where it stands, its deadlines and visits, and its progress step by
+step with each step's verification. Its applicant, officers of its departments, auditors — as
+``GET /v1/cases/{id}`` decides (anyone else gets the same 404 as for a case that does not exist).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse
+
+from api.deps import LedgerDep, visible_case
+from api.pages.errors import PageRoute
+from api.pages.labels import CASE_STATUS, CHANNEL, EVENT, ROLE
+from api.pages.layout import day, facts, label, page, table, when
+from api.pages.session import Session, signed_in
+from api.routes.cases import case_public, get_timeline
+from ledger.actors import Role
+
+router = APIRouter(
+    prefix="/pages/cases",
+    tags=["pages"],
+    default_response_class=HTMLResponse,
+    route_class=PageRoute,
+)
+Reader = Annotated[Session, Depends(signed_in(Role.APPLICANT, Role.OFFICER, Role.AUDITOR))]
+
+
+def actor_name(actor: dict[str, Any]) -> str:
+    """Who acted, escaped; an applicant by role only, so holder ids stay off the page."""
+    role = str(actor.get("role", ""))
+    if role == Role.APPLICANT.value:
+        return ROLE[role]
+    department = actor.get("department")
+    name = f"{actor.get('principal', '')}" + (f"（{department}）" if department else "")
+    return escape(name or ROLE.get(role, role))
+
+
+@router.get("/{case_id}")
+def case_page(session: Reader, ledger: LedgerDep, case_id: UUID) -> HTMLResponse:
+    """A case with its deadlines and progress. Its applicant, its officers, auditors."""
+    case = case_public(visible_case(ledger, case_id, session.principal))
+    steps = get_timeline(case_id, session.principal, ledger)
+    summary = facts(
+        [
+            ("事项", escape(case.item_name)),
+            ("受理编号", escape(case.receipt_number or "—")),
+            ("办理状态", label(CASE_STATUS, case.status)),
+            ("办结时限", day(case.due)),
+            ("承诺补齐时限", day(case.commitment_due)),
+            ("待补材料", escape("、".join(case.open_commitments) or "无")),
+            ("到场次数", f"{case.visits} 次（目标不超过 {case.visit_target} 次）"),
+            ("电子证照", escape(case.license_id or "—")),
+            ("服务评价", "—" if case.rating is None else f"{case.rating} 星"),
+        ]
+    )
+    rows = (
+        (
+            when(s.at),
+            label(EVENT, s.type),
+            actor_name(s.actor),
+            label(CHANNEL, s.channel),
+            '<span class="ok">✓ 签名有效</span>'
+            if s.verified
+            else f'<span class="bad">✗ {escape(s.problem or "")}</span>',
+        )
+        for s in steps
+    )
+    progress = table(("时间", "环节", "办理人", "渠道", "验签"), rows)
+    body = f"{summary}<h2>办理进度</h2>{progress}"
+    return page(f"办件详情：{case.item_name}", body, nav=session.nav())
