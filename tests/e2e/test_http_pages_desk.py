@@ -1,0 +1,74 @@
+"""The officer's desk (办件台) and the supervision dashboard (效能监督): a department's queue with
+its working-day clocks, and the reform's figures with findings; each only for its roles."""
+
+from __future__ import annotations
+
+from tests.e2e.browser import browser, signed_in
+from tests.e2e.conftest import (
+    BUSINESS_DESK,
+    DESK,
+    Service,
+    business_case,
+    ok,
+    played_permit,
+    post,
+    received,
+)
+from tests.e2e.test_http_cases import NOTICE
+from tests.scenarios import COMPANY
+
+
+def test_the_desk_lists_the_departments_queue_with_its_clocks(service: Service) -> None:
+    case_id = received(service)
+    queue = service.client.get("/v1/cases", headers=service.tokens.officer(BUSINESS_DESK)).json()
+    page = signed_in(service, service.tokens.officer(BUSINESS_DESK)).get("/pages/desk")
+    assert page.status_code == 200 and f"办件台：{BUSINESS_DESK}" in page.text
+    assert [c["case_id"] for c in queue] == [case_id]
+    assert f'href="/pages/cases/{case_id}"' in page.text and "出具审查意见" in page.text
+    assert "剩余" in page.text and "个工作日" in page.text and COMPANY not in page.text
+
+
+def test_a_department_with_nothing_to_do_sees_an_empty_desk(service: Service) -> None:
+    received(service)
+    page = signed_in(service, service.tokens.officer("swj")).get("/pages/desk")
+    assert page.status_code == 200 and "本部门暂无待办件" in page.text
+
+
+def test_the_dashboard_shows_the_figures_and_findings(service: Service) -> None:
+    played_permit(service)
+    figures = ok(service.client.get("/v1/stats", headers=service.tokens.auditor()))
+    page = signed_in(service, service.tokens.auditor()).get("/pages/supervision")
+    assert page.status_code == 200 and "效能监督" in page.text
+    assert "按部门" in page.text and "最多跑一次" in page.text and "监督发现" in page.text
+    overall = f"<td>全部</td><td>{figures['overall']['cases']}</td>"
+    assert overall in page.text
+
+
+def test_a_refused_second_notice_is_a_finding_on_the_dashboard(service: Service) -> None:
+    case_id = business_case(service, complete=False)
+    ok(post(service, case_id, "notify-correction", service.tokens.officer(DESK), NOTICE))
+    post(service, case_id, "notify-correction", service.tokens.officer(DESK), NOTICE)
+    page = signed_in(service, service.tokens.auditor()).get("/pages/supervision").text
+    assert "二次告知" in page and f'href="/pages/cases/{case_id}"' in page
+    others = signed_in(service, service.tokens.officer("rfb")).get("/pages/supervision").text
+    assert "今日无监督发现" in others  # an officer sees only their own department's findings
+
+
+def test_pages_of_staff_refuse_other_roles_with_a_403_page(service: Service) -> None:
+    for headers, path in (
+        (service.tokens.verifier("swj"), "/pages/desk"),
+        (service.tokens.auditor(), "/pages/desk"),
+        (service.tokens.applicant(), "/pages/supervision"),
+        (service.tokens.verifier("swj"), "/pages/supervision"),
+    ):
+        response = signed_in(service, headers).get(path)
+        assert response.status_code == 403 and "无权访问" in response.text, path
+
+
+def test_without_a_session_the_desk_and_dashboard_send_the_browser_to_sign_in(
+    service: Service,
+) -> None:
+    client = browser(service)
+    for path in ("/pages/desk", "/pages/supervision"):
+        response = client.get(path)
+        assert (response.status_code, response.headers["location"]) == (303, "/pages/login")
