@@ -15,7 +15,18 @@ from api.config import Settings, get_settings
 from api.deps import LedgerHandle, ReadSide, Runtime, RuntimeHolder
 from api.errors import ApiProblem, install_error_handlers
 from api.pages import router as pages
-from api.routes import audit, cases, catalog, courier, keys, licenses, shared, stats, verify
+from api.routes import (
+    audit,
+    cases,
+    catalog,
+    courier,
+    documents,
+    keys,
+    licenses,
+    shared,
+    stats,
+    verify,
+)
 from keys.errors import UnknownKey
 from keys.signer import Signer
 from ledger.application import CaseLedger
@@ -97,6 +108,7 @@ def create_app(
             {"name": "catalog", "description": "The published service catalog; anyone."},
             {"name": "cases", "description": "Cases and their commands."},
             {"name": "licenses", "description": "E-licenses of their holders."},
+            {"name": "documents", "description": "Case documents and license printouts as PDF."},
             {"name": "verify", "description": "Departments verify licenses (每次用证留痕)."},
             {"name": "shared", "description": "Departments' shared-data views."},
             {"name": "courier", "description": "Signed courier reports."},
@@ -123,7 +135,18 @@ def create_app(
             raise ApiProblem(503, "not-ready", "Not ready", type(exc).__name__) from None
         return {"status": "ready", "events": position or 0}
 
-    for module in (catalog, cases, licenses, verify, shared, courier, audit, keys, stats):
+    for module in (
+        catalog,
+        cases,
+        documents,
+        licenses,
+        verify,
+        shared,
+        courier,
+        audit,
+        keys,
+        stats,
+    ):
         app.include_router(module.router)
     app.include_router(pages)
     return app

@@ -21,9 +21,11 @@ from tests.e2e.conftest import (
     LEAD,
     OTHER_COMPANY,
     Service,
+    business_case,
     ok,
     open_service,
     played_permit,
+    post,
 )
 from tests.scenarios import BUSINESS, COMPANY, PERMIT
 from tests.unit.ledger.conftest import T0
@@ -170,9 +172,12 @@ LICENSE_READERS = frozenset({"applicant", "stranger", "officer", "outsider", "au
 DESK = "zwfwzx"
 
 
-def routes(case: str, license_id: str) -> list[Route]:
+def routes(case: str, license_id: str, noticed: str | None = None) -> list[Route]:
     officer = frozenset({"officer", "outsider"})
     cmd = f"/v1/cases/{case}"
+    documents = f"{cmd}/documents"
+    # The played permit had no correction notice; a business case given one stands in.
+    notice = f"/v1/cases/{noticed or case}/documents/correction-notice.pdf"
     return [
         Route("GET", "/healthz", PUBLIC),
         Route("GET", "/readyz", PUBLIC),
@@ -195,6 +200,9 @@ def routes(case: str, license_id: str) -> list[Route]:
         Route("GET", "/v1/cases", HOLDER | officer),
         Route("GET", cmd, READERS, special=HIDDEN),
         Route("GET", f"{cmd}/timeline", READERS, special=HIDDEN),
+        Route("GET", f"{documents}/receipt.pdf", READERS, special=HIDDEN),
+        Route("GET", notice, READERS, department=DESK, special=HIDDEN),
+        Route("GET", f"{documents}/decision.pdf", READERS, special=HIDDEN),
         Route("POST", f"{cmd}/receive", officer, None, DESK, DEPARTMENT),
         Route(
             "POST",
@@ -287,6 +295,7 @@ def routes(case: str, license_id: str) -> list[Route]:
         Route("GET", f"/v1/licenses/{license_id}", LICENSE_READERS, special=HIDDEN),
         Route("GET", f"/v1/licenses/{license_id}/credential", LICENSE_READERS, special=HIDDEN),
         Route("GET", f"/v1/licenses/{license_id}/qr.png", LICENSE_READERS, special=HIDDEN),
+        Route("GET", f"/v1/licenses/{license_id}/printout.pdf", LICENSE_READERS, special=HIDDEN),
         Route(
             "POST",
             "/v1/verify",
@@ -317,13 +326,17 @@ class World:
     service: Service
     case_id: str
     license_id: str
+    noticed: str
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     for service in open_service(tmp_path_factory.mktemp("matrix")):
         case_id, license_id = played_permit(service)
-        yield World(service, case_id, license_id)
+        noticed = business_case(service, complete=False)
+        notice = {"items": {"zc": "章程缺少股东签字"}, "text": "请一次性补正"}
+        ok(post(service, noticed, "notify-correction", service.tokens.officer(DESK), notice))
+        yield World(service, case_id, license_id, noticed)
 
 
 def headers(world: World, caller: str, route: Route) -> dict[str, str]:
@@ -349,7 +362,7 @@ ROUTE_IDS = [f"{r.method} {r.path.split('?')[0]}" for r in routes("{case}", "{li
 def test_every_route_answers_every_caller_as_designed(
     world: World, index: int, caller: str
 ) -> None:
-    route = routes(world.case_id, world.license_id)[index]
+    route = routes(world.case_id, world.license_id, world.noticed)[index]
     response = world.service.client.request(
         route.method, route.path, json=route.body, headers=headers(world, caller, route)
     )
