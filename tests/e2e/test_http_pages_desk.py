@@ -1,9 +1,15 @@
 """The officer's desk (办件台) and the supervision dashboard (效能监督): a department's queue with
-its working-day clocks, and the reform's figures with findings; each only for its roles."""
+its working-day clocks and each case's next action (CSRF-protected, at the version shown), and the
+reform's figures with findings; each only for its roles."""
 
 from __future__ import annotations
 
-from tests.e2e.browser import browser, signed_in
+import re
+
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from tests.e2e.browser import browser, form_token, signed_in
 from tests.e2e.conftest import (
     BUSINESS_DESK,
     DESK,
@@ -26,6 +32,48 @@ def test_the_desk_lists_the_departments_queue_with_its_clocks(service: Service) 
     assert [c["case_id"] for c in queue] == [case_id]
     assert f'href="/pages/cases/{case_id}"' in page.text and "出具审查意见" in page.text
     assert "剩余" in page.text and "个工作日" in page.text and COMPANY not in page.text
+
+
+def act(client: TestClient, case_id: str, action: str, **fields: str) -> Response:
+    """Submit a case's action form on the desk with the version and token the desk shows."""
+    target = f"/pages/desk/cases/{case_id}/{action}"
+    desk = client.get("/pages/desk").text
+    found = re.search(re.escape(target) + r'".*?name="version" value="(\d+)"', desk)
+    assert found, f"no {action} form for {case_id}"
+    data = {"csrf": form_token(desk, target), "version": found.group(1), **fields}
+    return client.post(target, data=data)
+
+
+def test_an_officer_gives_an_opinion_and_then_decides_from_the_desk(service: Service) -> None:
+    case_id = received(service)
+    client = signed_in(service, service.tokens.officer(BUSINESS_DESK))
+    assert act(client, case_id, "opinion", yes="true").headers["location"] == "/pages/desk"
+    assert "作出决定" in client.get("/pages/desk").text
+    refused = act(client, case_id, "decide", yes="true", text=" ")
+    assert refused.status_code == 422 and "决定依据" in refused.text
+    assert act(client, case_id, "decide", yes="true", text="《公司法》第六条").status_code == 303
+    case = ok(service.client.get(f"/v1/cases/{case_id}", headers=service.tokens.auditor()))
+    assert (case["status"], case["opinions"]) == ("decided", {BUSINESS_DESK: True})
+    assert case["decision"]["legal_basis"] == "《公司法》第六条"
+
+
+def test_a_stale_or_forged_desk_form_changes_nothing(service: Service) -> None:
+    case_id = received(service)
+    client = signed_in(service, service.tokens.officer(BUSINESS_DESK))
+    target = f"/pages/desk/cases/{case_id}/opinion"
+    token = form_token(client.get("/pages/desk").text, target)
+    before = ok(service.client.get(f"/v1/cases/{case_id}", headers=service.tokens.auditor()))
+    stale = client.post(target, data={"csrf": token, "version": "1", "yes": "true"})
+    assert stale.status_code == 409 and "concurrent-change" in stale.text
+    version = str(before["version"])
+    for forged in ({}, {"csrf": "0" * 64}):
+        response = client.post(target, data={"version": version, "yes": "true", **forged})
+        assert response.status_code == 403 and "CSRF" in response.text
+    verifier = signed_in(service, service.tokens.verifier(BUSINESS_DESK))
+    response = verifier.post(target, data={"csrf": token, "version": version, "yes": "true"})
+    assert response.status_code == 403
+    after = ok(service.client.get(f"/v1/cases/{case_id}", headers=service.tokens.auditor()))
+    assert after["version"] == before["version"] and after["opinions"] == {}
 
 
 def test_a_department_with_nothing_to_do_sees_an_empty_desk(service: Service) -> None:
