@@ -38,7 +38,7 @@ NOTICE = {
 DENIAL = {
     "grant": False,
     "legal_basis": "《中华人民共和国公司法》第六条",
-    "reasons": ["住所证明不实"],
+    "reasons": ["住所证明不实", "<b>章程&附件</b>不一致"],  # free text, printed as typed
 }
 
 
@@ -169,6 +169,7 @@ def test_a_denial_reads_as_denied_with_its_reasons_and_the_right_of_appeal(world
     shown = document(world, world.denied, "decision")
     assert "不予行政许可决定书" in shown and "住所证明不实" in shown
     assert "《中华人民共和国公司登记管理条例》" in shown and "行政复议" in shown
+    assert "<b>章程&附件</b>不一致" in shown
 
 
 def test_an_undecided_case_has_no_decision_yet(world: World) -> None:
@@ -236,6 +237,24 @@ def test_the_printout_cites_the_issuing_event_of_the_case_and_the_license(world:
     issued = events(world, world.permit, "case.LicenseIssued")
     assert world.permit in shown and issued[0]["event_hash"] in shown
     assert "license.Issued" in shown
+
+
+def test_a_revoked_licenses_printout_says_so_and_warns_against_using_it(
+    service: Service,
+) -> None:
+    _, license_id = played_permit(service)
+    tokens = service.tokens
+    body = {"reason": "以欺骗手段取得许可，依法撤销"}
+    ok(
+        service.client.post(
+            f"/v1/licenses/{license_id}/revoke", json=body, headers=tokens.officer(LEAD)
+        )
+    )
+    response = service.client.get(
+        f"/v1/licenses/{license_id}/printout.pdf", headers=tokens.applicant()
+    )
+    shown = text(pdf(response))
+    assert "已注销" in shown and "不处于有效状态" in shown and "license.Revoked" in shown
 
 
 def test_the_issuing_department_and_auditors_read_the_printout(world: World) -> None:
