@@ -54,6 +54,14 @@ def _held(ref: MaterialRef | None, committed: bool, commitment_due: str) -> str:
     return "未收取"
 
 
+def _deadline(case: Case) -> str:
+    terms = case.terms
+    statutory = f"（法定时限 {terms.statutory_days} 个工作日）"
+    if terms.is_immediate:
+        return f"即办件，受理当日（{day(case.due)}）办结{statutory}"
+    return f"{terms.promised_days} 个工作日，{day(case.due)}前办结{statutory}"
+
+
 def _as_of(ledger: CaseLedger, case: Case, version: int) -> Case:
     """The case as the event at ``version`` left it (the receipt shows what was received then)."""
     found: Any = ledger.repository.get(case.id, version=version)
@@ -80,11 +88,7 @@ def receipt_pdf(ledger: CaseLedger, case: Case, generated_at: datetime) -> bytes
             ("受理时间", when(event.at)),
             ("受理部门", labels.department(event.actor.get("department"))),
             ("受理人员", labels.officer(event.actor)),
-            (
-                "承诺办结时限",
-                f"{terms.promised_days} 个工作日，{day(then.due)}前办结"
-                f"（法定时限 {terms.statutory_days} 个工作日）",
-            ),
+            ("承诺办结时限", _deadline(then)),
             ("到场次数目标", labels.visit_target(then.visit_target)),
         ]
     )

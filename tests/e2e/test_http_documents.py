@@ -35,6 +35,7 @@ NOTICE = {
     "items": {"zc": "章程缺少全体股东签字", "zszm": "住所使用证明已过期"},
     "text": "请按以下事项一次性补正后网上提交",
 }
+IMMEDIATE = "11512000MB1578349K000112006000"  # replacing a lost sole-trader license
 DENIAL = {
     "grant": False,
     "legal_basis": "《中华人民共和国公司法》第六条",
@@ -125,6 +126,16 @@ def test_a_receipt_under_tolerance_lists_the_committed_materials_and_their_date(
     year, month, day = case["commitment_due"].split("-")
     assert "容缺受理" in shown and f"承诺于{year}年{month}月{day}日前补齐" in shown
     assert "申请人承诺在10日内补齐安全生产许可证等材料" in shown
+
+
+def test_the_receipt_of_an_immediate_item_says_it_is_done_the_same_day(service: Service) -> None:
+    materials = {code: doc(f"replacement {code}") for code in ("sqs", "sfzm", "ysm")}
+    body = {"item_code": IMMEDIATE, "materials": materials_json(materials)}
+    applicant = service.tokens.applicant()
+    case_id = ok(service.client.post("/v1/cases", json=body, headers=applicant), 201)["case_id"]
+    ok(post(service, case_id, "receive", service.tokens.officer(DESK)))
+    response = service.client.get(f"/v1/cases/{case_id}/documents/receipt.pdf", headers=applicant)
+    assert "即办件，受理当日" in text(pdf(response))
 
 
 def test_a_case_not_yet_received_has_no_receipt(world: World) -> None:
