@@ -1,24 +1,27 @@
-"""A case's page (办件详情): where it stands, its deadlines and visits, and its progress step by
-step with each step's verification. Its applicant, officers of its departments, auditors — as
-``GET /v1/cases/{id}`` decides (anyone else gets the same 404 as for a case that does not exist).
+"""A case's page (办件详情): where it stands, its deadlines and visits, its progress step by step
+with each step's verification, and its documents as PDF. Its applicant, officers of its
+departments, auditors — as ``GET /v1/cases/{id}`` decides (anyone else gets the same 404 as for a
+case that does not exist).
 """
 
 from __future__ import annotations
 
 from html import escape
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import HTMLResponse
 
-from api.deps import LedgerDep, visible_case
+from api.deps import LedgerDep, Now, visible_case
 from api.pages.errors import PageRoute
 from api.pages.labels import CASE_STATUS, CHANNEL, EVENT, ROLE
 from api.pages.layout import day, facts, label, page, table, when
 from api.pages.session import Session, signed_in
 from api.routes.cases import case_public, get_timeline
+from api.routes.documents import get_correction_notice, get_decision, get_receipt
 from ledger.actors import Role
+from ledger.case import Case
 
 router = APIRouter(
     prefix="/pages/cases",
@@ -27,6 +30,27 @@ router = APIRouter(
     route_class=PageRoute,
 )
 Reader = Annotated[Session, Depends(signed_in(Role.APPLICANT, Role.OFFICER, Role.AUDITOR))]
+Document = Literal["receipt", "correction-notice", "decision"]
+_DOCUMENTS = {
+    "receipt": get_receipt,
+    "correction-notice": get_correction_notice,
+    "decision": get_decision,
+}
+
+
+def _documents(case: Case) -> str:
+    # Links only to the documents the case has; the others would be a 404 page.
+    shown = [
+        ("receipt", "受理回执", case.receipt_number is not None),
+        ("correction-notice", "一次性告知书", case.notice_count > 0),
+        ("decision", "决定书", case.decision is not None),
+    ]
+    links = "".join(
+        f'<li><a href="/pages/cases/{case.id}/documents/{name}.pdf">{text}（PDF）</a></li>'
+        for name, text, issued in shown
+        if issued
+    )
+    return f"<h2>文书</h2><ul>{links}</ul>" if links else ""
 
 
 def actor_name(actor: dict[str, Any]) -> str:
@@ -42,7 +66,8 @@ def actor_name(actor: dict[str, Any]) -> str:
 @router.get("/{case_id}")
 def case_page(session: Reader, ledger: LedgerDep, case_id: UUID) -> HTMLResponse:
     """A case with its deadlines and progress. Its applicant, its officers, auditors."""
-    case = case_public(visible_case(ledger, case_id, session.principal))
+    found = visible_case(ledger, case_id, session.principal)
+    case = case_public(found)
     steps = get_timeline(case_id, session.principal, ledger)
     summary = facts(
         [
@@ -70,5 +95,17 @@ def case_page(session: Reader, ledger: LedgerDep, case_id: UUID) -> HTMLResponse
         for s in steps
     )
     progress = table(("时间", "环节", "办理人", "渠道", "验签"), rows)
-    body = f"{summary}<h2>办理进度</h2>{progress}"
+    body = f"{summary}{_documents(found)}<h2>办理进度</h2>{progress}"
     return page(f"办件详情：{case.item_name}", body, nav=session.nav())
+
+
+@router.get(
+    "/{case_id}/documents/{name}.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the document"}},
+)
+def case_document(
+    session: Reader, ledger: LedgerDep, now: Now, case_id: UUID, name: Document
+) -> Response:
+    """A case's receipt, correction notice or decision as ``/v1/cases/{id}/documents`` serves it."""
+    return _DOCUMENTS[name](case_id, session.principal, ledger, now)

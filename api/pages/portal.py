@@ -1,6 +1,7 @@
 """The applicant's portal: my cases with their status and deadline (我的办件), my e-licenses with
-their QR codes (我的证照), and who used my data, when and why (用证记录). The signed-in applicant,
-for their own data only; the reads are those of ``/v1/cases`` and ``/v1/licenses``.
+their QR codes and printouts (我的证照), and who used my data, when and why (用证记录). The
+signed-in applicant, for their own data only; the reads are those of ``/v1/cases`` and
+``/v1/licenses``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from api.pages.labels import CASE_STATUS, LICENSE_STATE, USE_KIND, USE_RESULT
 from api.pages.layout import day, label, page, table, when
 from api.pages.session import Session, signed_in
 from api.routes.cases import list_cases
+from api.routes.documents import get_printout
 from api.routes.licenses import get_qr, license_public, my_license_uses
 from ledger.actors import Role
 
@@ -29,8 +31,12 @@ LicenseId = Annotated[str, Path(min_length=1, max_length=128)]
 SHOWN = 200  # the newest this many of each list; the JSON API pages through the rest
 
 
-def _link(license_id: str) -> str:
-    return quote(license_id, safe="")
+def _qr_and_printout(license_id: str) -> str:
+    base = f"/pages/my/licenses/{quote(license_id, safe='')}"
+    return (
+        f'<a href="{base}/qr.png"><img src="{base}/qr.png" alt="用证二维码" width="120"></a><br>'
+        f'<a href="{base}/printout.pdf">打印件（PDF）</a>'
+    )
 
 
 @router.get("")
@@ -61,11 +67,11 @@ def my_licenses(session: Applicant, ledger: LedgerDep, now: Now) -> HTMLResponse
             escape(x.issuer),
             label(LICENSE_STATE, x.state),
             f"{day(x.valid_from.date())} 至 {day(x.valid_to.date() if x.valid_to else None)}",
-            f'<a href="/pages/my/licenses/{_link(x.license_id)}/qr.png">二维码</a>',
+            _qr_and_printout(x.license_id),
         )
         for x in found
     )
-    head = ("证照类型", "证照编号", "签发部门", "状态", "有效期", "用证二维码")
+    head = ("证照类型", "证照编号", "签发部门", "状态", "有效期", "用证二维码与打印件")
     body = table(head, rows, empty="您还没有电子证照。")
     return page("我的证照", body, nav=session.nav())
 
@@ -80,6 +86,18 @@ def my_license_qr(session: Applicant, ledger: LedgerDep, license_id: LicenseId) 
     response = get_qr(session.principal, ledger, license_id)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@router.get(
+    "/licenses/{license_id}/printout.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the license printout"}},
+)
+def my_license_printout(
+    session: Applicant, ledger: LedgerDep, now: Now, license_id: LicenseId
+) -> Response:
+    """My license's printout with its QR code, as ``/v1/licenses/{id}/printout.pdf``. Its holder."""
+    return get_printout(session.principal, ledger, now, license_id)
 
 
 @router.get("/uses")

@@ -57,6 +57,17 @@ def test_my_licenses_link_a_qr_code_that_only_the_holder_fetches(holder: Holder)
     assert refused.status_code == 404 and "未找到" in refused.text
 
 
+def test_my_license_printout_is_a_pdf_only_the_holder_fetches(holder: Holder) -> None:
+    svc = holder.service
+    printout = f"/pages/my/licenses/{holder.license_id}/printout.pdf"
+    client = signed_in(svc, svc.tokens.applicant())
+    assert f'href="{printout}"' in client.get("/pages/my/licenses").text
+    pdf = client.get(printout)
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    stranger = signed_in(svc, svc.tokens.applicant(OTHER_COMPANY))
+    assert stranger.get(printout).status_code == 404
+
+
 def test_who_used_my_data_lists_each_verification_with_its_purpose(holder: Holder) -> None:
     svc = holder.service
     page = signed_in(svc, svc.tokens.applicant()).get("/pages/my/uses")
@@ -72,6 +83,21 @@ def test_the_case_page_shows_the_progress_with_each_step_verified(holder: Holder
     assert page.status_code == 200 and "办理进度" in page.text
     assert "容缺受理" in page.text and "✓ 签名有效" in page.text and "✗" not in page.text
     assert holder.license_id in page.text and COMPANY not in page.text
+
+
+def test_the_case_page_links_the_documents_the_case_has_as_pdf(holder: Holder) -> None:
+    svc = holder.service
+    client = signed_in(svc, svc.tokens.applicant())
+    documents = f"/pages/cases/{holder.case_id}/documents"
+    page = client.get(f"/pages/cases/{holder.case_id}").text
+    assert f'href="{documents}/receipt.pdf"' in page and f'href="{documents}/decision.pdf"' in page
+    assert "correction-notice.pdf" not in page  # this case was never given one
+    decision = client.get(f"{documents}/decision.pdf")
+    assert decision.headers["content-type"] == "application/pdf"
+    assert client.get(f"{documents}/correction-notice.pdf").status_code == 404
+    assert client.get(f"{documents}/gossip.pdf").status_code == 422
+    stranger = signed_in(svc, svc.tokens.applicant(OTHER_COMPANY))
+    assert stranger.get(f"{documents}/decision.pdf").status_code == 404
 
 
 def test_another_applicants_case_is_a_404_page_as_if_it_did_not_exist(holder: Holder) -> None:
