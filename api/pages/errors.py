@@ -56,7 +56,8 @@ def error_page(status: int, slug: str, detail: str) -> Response:
 def _refusal(exc: Exception) -> Response:
     if isinstance(exc, SignInRequired):
         redirect = RedirectResponse(LOGIN, status_code=303)
-        redirect.delete_cookie(SESSION_COOKIE, path="/pages")  # an expired or forged one
+        # An expired or forged session cookie is dropped, so the browser stops sending it.
+        redirect.delete_cookie(SESSION_COOKIE, path="/pages", httponly=True, samesite="strict")
         return redirect
     if isinstance(exc, PageForbidden):
         return error_page(403, "forbidden", str(exc))

@@ -141,7 +141,7 @@ def login(
         samesite="strict",
         secure=request.url.scheme == "https",
     )
-    response.delete_cookie(LOGIN_COOKIE, path=LOGIN)
+    response.delete_cookie(LOGIN_COOKIE, path=LOGIN, httponly=True, samesite="strict")
     return response
 
 
@@ -153,5 +153,5 @@ def logout(
     """End the session (drop the cookie). The signed-in caller."""
     session.check_csrf("logout", csrf)
     response = RedirectResponse(LOGIN, status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/pages")
+    response.delete_cookie(SESSION_COOKIE, path="/pages", httponly=True, samesite="strict")
     return response
