@@ -23,8 +23,8 @@ from functools import lru_cache
 from typing import Final
 
 from licenses.check_characters import ALPHANUMERIC, DIGITS, first_outside, mod37_36_check
+from licenses.credit_codes import parse_uscc
 from licenses.errors import InvalidHolderId, InvalidLicenseId
-from licenses.holder_ids import parse_uscc
 
 LICENSE_ID_ROOT: Final = "1.2.156.3005.2"
 TYPE_NUMBER_LENGTH: Final = 3
