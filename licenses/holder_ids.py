@@ -11,6 +11,7 @@ The citizen id format and the choices made where the standard was not at hand fo
 
 from __future__ import annotations
 
+from calendar import isleap, monthrange
 from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal
@@ -44,6 +45,16 @@ HolderKind = Literal["citizen", "enterprise"]
 Gender = Literal["male", "female"]
 
 _CITIZEN: Final = "citizen id"
+# MOD 11-2 weighs body digit i (of 17) by 2**(17 - i); as 2 = 13 mod 11, the weighted sum is
+# 2 * (the body read as a base-13 number) mod 11, which int() computes in C.
+_BODY_BASE: Final = 13
+_MOD11_2_CHARACTERS: Final = DIGITS + "X"
+# Every MMDD of a leap year, the birth dates' months and days that date() accepts.
+_MONTH_DAYS: Final = frozenset(
+    f"{month:02d}{day:02d}"
+    for month in range(1, 13)
+    for day in range(1, monthrange(2000, month)[1] + 1)
+)
 
 
 # --- Citizen ids (GB 11643) -----------------------------------------------------------------
@@ -207,8 +218,28 @@ def _validate_holder(
     return parse_uscc(text).value, False
 
 
+def _is_citizen_id(text: str) -> bool:
+    # Every check parse_citizen_id makes of an 18-character id, in one pass over the common form
+    # (digits, normalised 'X'); False only means "not this way", and the full checks follow.
+    body = text[:17]
+    # ASCII and digits: 0-9 only (isdigit alone takes other scripts' digits too).
+    if len(text) != 18 or text[0] == "0" or not (body.isascii() and body.isdigit()):
+        return False
+    # The birth date: a month and day of the calendar, 29 February only in a leap year, year 1+.
+    month_day = text[10:14]
+    if month_day not in _MONTH_DAYS or text[6:10] == "0000":
+        return False
+    if month_day == "0229" and not isleap(int(text[6:10])):
+        return False
+    # Only ASCII digits reach int(), so none of its signs, spaces or underscores can.
+    total = 2 * int(body, _BODY_BASE)
+    return text[17] == _MOD11_2_CHARACTERS[(12 - total % 11) % 11]
+
+
 def is_holder_id(text: str) -> bool:
     """Whether ``text`` is a holder id of either kind in normalised form (legacy forms included)."""
+    if _is_citizen_id(text):
+        return True
     kinds: tuple[HolderKind, ...] = ("citizen", "enterprise")
     for kind in kinds:
         try:

@@ -22,7 +22,14 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Final
 
-from licenses.check_characters import ALPHANUMERIC, DIGITS, first_outside, mod37_36_check
+from licenses.check_characters import (
+    ALPHANUMERIC,
+    DIGITS,
+    first_outside,
+    mod37_36_character,
+    mod37_36_check,
+    mod37_36_product,
+)
 from licenses.credit_codes import parse_uscc
 from licenses.errors import InvalidHolderId, InvalidLicenseId
 
@@ -30,6 +37,11 @@ LICENSE_ID_ROOT: Final = "1.2.156.3005.2"
 TYPE_NUMBER_LENGTH: Final = 3
 SERIAL_MAX_LENGTH: Final = 32
 MAX_VERSION: Final = 999
+_PREFIX: Final = LICENSE_ID_ROOT + "."
+_TYPE_CODE_LENGTH: Final = 18 + TYPE_NUMBER_LENGTH
+_CREDIT_CODE_LENGTH: Final = 18
+_DIGIT_SET: Final = frozenset(DIGITS)
+_ALPHANUMERIC_SET: Final = frozenset(ALPHANUMERIC)
 
 
 @lru_cache(maxsize=1024)
@@ -40,6 +52,54 @@ def _credit_code_problem(text: str) -> str | None:
     except InvalidHolderId as error:
         return error.detail
     return None
+
+
+@lru_cache(maxsize=1024)
+def _codes_product(type_code: str, issuer_code: str) -> int | None:
+    # Pure, and per license type and issuing authority, which are few: when both codes are valid,
+    # the MOD 37,36 running product over them, from which each license id's check runs on.
+    valid = (
+        _credit_code_problem(type_code[:18]) is None
+        and _DIGIT_SET.issuperset(type_code[18:])
+        and _credit_code_problem(issuer_code) is None
+    )
+    return mod37_36_product(type_code + issuer_code) if valid else None
+
+
+def well_formed_license_id(text: str) -> tuple[str, int] | None:
+    """Return the type code and version of an id ``LicenseId.parse`` accepts; None if unsure."""
+    # Every check of LicenseId.parse in one pass over a well-formed id; for anything else None,
+    # and LicenseId.parse says what is wrong (or accepts what this pass is too plain to).
+    if not text.startswith(_PREFIX):
+        return None
+    parts = text[len(_PREFIX) :].split(".")
+    if len(parts) != 5:
+        return None
+    type_code, issuer_code, serial, version, check = parts
+    # Lengths first, so only code pairs of the right size ever reach the cache.
+    if (
+        len(type_code) != _TYPE_CODE_LENGTH
+        or len(issuer_code) != _CREDIT_CODE_LENGTH
+        or len(version) != 3
+        or not 1 <= len(serial) <= SERIAL_MAX_LENGTH
+        or not _ALPHANUMERIC_SET.issuperset(serial)
+        or not _DIGIT_SET.issuperset(version)
+        or version == "000"
+    ):
+        return None
+    product = _codes_product(type_code, issuer_code)
+    if product is None or check != mod37_36_character(mod37_36_product(serial + version, product)):
+        return None
+    return type_code, int(version)
+
+
+def license_type_and_version(text: str) -> tuple[str, int]:
+    """Return a license id's type code and version, refusing it exactly as ``LicenseId.parse``."""
+    parts = well_formed_license_id(text)
+    if parts is None:
+        parsed = LicenseId.parse(text)
+        return parsed.type_code, parsed.version
+    return parts
 
 
 def _check_credit_code(what: str, text: str) -> None:

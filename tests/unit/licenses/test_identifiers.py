@@ -8,13 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from licenses import holder_ids
 from licenses.check_characters import (
     ALPHANUMERIC,
     DIGITS,
     USCC_ALPHABET,
     mod11_2_check,
     mod11_2_valid,
+    mod37_36_character,
     mod37_36_check,
+    mod37_36_product,
     mod37_36_valid,
     org_code_check,
     org_code_valid,
@@ -32,6 +35,7 @@ from licenses.holder_ids import (
     USCC_CATEGORIES,
     CitizenId,
     HolderId,
+    is_holder_id,
     make_citizen_id,
     make_uscc,
     parse_citizen_id,
@@ -40,7 +44,7 @@ from licenses.holder_ids import (
     parse_uscc,
     upgrade_legacy_citizen_id,
 )
-from licenses.identifiers import LicenseId
+from licenses.identifiers import LicenseId, license_type_and_version, well_formed_license_id
 
 # The worked example of GB 11643-1999 (a woman born 1949-12-31 in Beijing's Chaoyang district).
 GB11643_EXAMPLE = "11010519491231002X"
@@ -755,3 +759,142 @@ def test_license_id_with_one_substitution_is_refused(
     other = data.draw(st.sampled_from(ALPHANUMERIC + ".").filter(lambda c: c != text[i]))
     with pytest.raises(InvalidLicenseId, match="expected"):
         LicenseId.parse(substitute(text, i, other))
+
+
+# --- One-pass checks agree with the full parses ---------------------------------------------
+
+
+@given(st.text(ALPHANUMERIC, min_size=1, max_size=20), st.text(ALPHANUMERIC, max_size=20))
+def test_mod37_36_product_continues_where_a_prefix_left_off(head: str, tail: str) -> None:
+    product = mod37_36_product(tail, mod37_36_product(head))
+    assert mod37_36_character(product) == mod37_36_check(head + tail)
+
+
+def test_mod37_36_product_names_the_first_character_outside_its_alphabet() -> None:
+    with pytest.raises(InvalidIdentifier, match=r"position 2: expected one of .*, got '\.'"):
+        mod37_36_product("A.B", 36)
+
+
+def _parse_outcome(text: str) -> tuple[str, int] | str:
+    """What LicenseId.parse makes of ``text``: its type code and version, or its error."""
+    try:
+        parsed = LicenseId.parse(text)
+    except InvalidLicenseId as error:
+        return str(error)
+    return parsed.type_code, parsed.version
+
+
+def _assert_one_pass_agrees(text: str) -> None:
+    expected = _parse_outcome(text)
+    quick = well_formed_license_id(text)
+    assert quick is None or quick == expected, text
+    try:
+        outcome: tuple[str, int] | str = license_type_and_version(text)
+    except InvalidLicenseId as error:
+        outcome = str(error)
+    assert outcome == expected, text
+
+
+def _license_id_variants(text: str) -> list[str]:
+    """Every single substitution, deletion and doubling of a character, and every prefix."""
+    alphabet = ALPHANUMERIC + ".a-x "
+    variants = [text[:i] for i in range(len(text))]
+    for i in range(len(text)):
+        variants.append(text[:i] + text[i + 1 :])
+        variants.append(text[:i] + text[i] + text[i:])
+        variants.extend(substitute(text, i, c) for c in alphabet if c != text[i])
+    return variants
+
+
+@pytest.mark.parametrize("text", [*PUBLISHED_LICENSE_IDS, REGION_ISSUER_LICENSE_ID])
+def test_one_pass_license_id_check_agrees_with_parse_on_every_single_change(text: str) -> None:
+    for variant in [text, *_license_id_variants(text)]:
+        _assert_one_pass_agrees(variant)
+
+
+@pytest.mark.parametrize("version", ["000", "999", "١٢٣", "+01", " 01"])
+def test_one_pass_license_id_check_agrees_with_parse_on_edge_versions(version: str) -> None:
+    serial = "20230000403"
+    body = f"{TYPE_CODE}{ISSUER}{serial}{version}"
+    check = mod37_36_check(body) if set(body) <= set(ALPHANUMERIC) else "0"
+    _assert_one_pass_agrees(f"1.2.156.3005.2.{TYPE_CODE}.{ISSUER}.{serial}.{version}.{check}")
+
+
+@given(license_ids())
+def test_one_pass_license_id_check_reads_every_valid_id(license_id: LicenseId) -> None:
+    parts = (license_id.type_code, license_id.version)
+    assert well_formed_license_id(str(license_id)) == parts
+    assert license_type_and_version(str(license_id)) == parts
+
+
+@settings(max_examples=50)
+@given(license_ids(), st.data())
+def test_one_pass_license_id_check_agrees_with_parse_on_drawn_changes(
+    license_id: LicenseId, data: st.DataObject
+) -> None:
+    text = str(license_id)
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(text) - 1))
+        text = substitute(text, i, data.draw(st.sampled_from(ALPHANUMERIC + ".abz")))
+    _assert_one_pass_agrees(text)
+
+
+def _citizen_outcome(text: str) -> bool:
+    """Whether parse_citizen_id takes ``text`` as it stands (normalised, legacy allowed)."""
+    try:
+        return parse_citizen_id(text, allow_legacy=True).value == text
+    except InvalidHolderId:
+        return False
+
+
+def _reference_is_holder_id(text: str) -> bool:
+    """is_holder_id written out: a kind that validates ``text`` in its normalised form."""
+    for kind in ("citizen", "enterprise"):
+        try:
+            if parse_holder_id(text, kind=kind).value == text:
+                return True
+        except InvalidHolderId:
+            continue
+    return False
+
+
+@pytest.mark.parametrize("year", ["0000", "0004", "1900", "1949", "2000", "2023", "2024", "9999"])
+def test_one_pass_citizen_id_check_agrees_on_every_month_and_day(year: str) -> None:
+    for month in range(14):
+        for day in range(33):
+            body = f"110105{year}{month:02d}{day:02d}002"
+            text = body + mod11_2_check(body)
+            assert holder_ids._is_citizen_id(text) is _citizen_outcome(text), text
+            assert is_holder_id(text) is _reference_is_holder_id(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "010105194912310026",  # region starting 0, with its correct check character
+        GB11643_EXAMPLE[:14] + "٠٠٢X",  # the same sequence in Arabic-Indic digits
+        GB11643_EXAMPLE[:6] + "١٩٤٩" + GB11643_EXAMPLE[10:],  # the same year so written
+        GB11643_EXAMPLE[:17] + "x",
+        GB11643_EXAMPLE + "0",
+    ],
+    ids=["region-0", "other-script-sequence", "other-script-year", "lowercase-x", "too-long"],
+)
+def test_one_pass_citizen_id_check_refuses_what_the_full_parse_refuses(text: str) -> None:
+    assert not holder_ids._is_citizen_id(text)
+    assert not _citizen_outcome(text)
+
+
+@given(citizen_ids())
+def test_one_pass_citizen_id_check_reads_every_valid_id(text: str) -> None:
+    assert holder_ids._is_citizen_id(text)
+
+
+@given(
+    citizen_ids() | usccs() | st.text("0123456789Xx", min_size=15, max_size=18),
+    st.integers(0, 17),
+    st.sampled_from(DIGITS + "Xx٣A- "),
+)
+def test_one_pass_holder_id_check_agrees_with_the_parses(text: str, i: int, char: str) -> None:
+    for candidate in (text, substitute(text, i % len(text), char)):
+        assert holder_ids._is_citizen_id(candidate) <= _citizen_outcome(candidate), candidate
+        assert is_holder_id(candidate) is _reference_is_holder_id(candidate), candidate
