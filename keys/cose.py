@@ -29,7 +29,8 @@ Headers: TypeAlias = dict[Label, Any]
 
 # Labels whose meaning we act on; a crit list naming anything else is refused (fail closed).
 _UNDERSTOOD_LABELS = frozenset({ALG, KID})
-# Decoded protected headers by their exact bytes (see _decode_protected), cleared when full.
+# Decoded protected headers that passed their checks, by their exact bytes (see
+# _decode_protected), cleared when full.
 _PROTECTED_SEEN: dict[bytes, Headers] = {}
 _PROTECTED_SEEN_SIZE = 64
 _SCALARS = frozenset({int, str, bytes, bool, float, type(None)})
@@ -41,6 +42,12 @@ _BSTR = 0x40  # RFC 8949 §3.1: major type 2 (byte string), additional informati
 _TSTR = 0x60  # RFC 8949 §3.1: major type 3 (text string)
 _ARRAY_OF_4 = 0x84  # RFC 8949 §3.1: major type 4 (array), 4 items
 _SIG1_STRUCTURE_HEAD = bytes((_ARRAY_OF_4, _TSTR | len(SIGN1_CONTEXT))) + SIGN1_CONTEXT.encode()
+_BSTR_HEAD_2 = bytes((_BSTR | 25,))  # a 2-byte length follows
+# The heads of bstr up to 255 bytes (every protected header, most payloads), made once.
+_SHORT_BSTR_HEADS = tuple(
+    bytes((_BSTR | length,)) if length < 24 else bytes((_BSTR | 24, length))
+    for length in range(256)
+)
 
 
 def _is_int(value: object) -> bool:
@@ -115,7 +122,7 @@ class Sign1Message:
     def alg(self) -> int | str:
         """The algorithm id from the protected header (the only place it is authenticated)."""
         value = self.protected.get(ALG)
-        if isinstance(value, int | str) and not isinstance(value, bool):
+        if isinstance(value, (int, str)) and not isinstance(value, bool):
             return value
         where = "only in the unprotected header" if ALG in self.unprotected else "in neither header"
         raise MalformedMessage(
@@ -157,14 +164,15 @@ def _sign1_message(
     return message
 
 
-def _decode_protected(protected_bytes: bytes) -> Headers:
+def _decode_protected(protected_bytes: bytes) -> tuple[Headers, bool]:
+    # The decoded headers, and whether they passed _check_headers already (kept ones have).
     # RFC 9052 §3: an empty protected header is the zero-length bstr, meaning no parameters.
     if not protected_bytes:
-        return {}
+        return {}, False
     # A signer sends the same protected bytes with every message, so their decoding is kept.
     known = _PROTECTED_SEEN.get(protected_bytes)
     if known is not None:
-        return dict(known)
+        return dict(known), True
     try:
         decoded = loads_strict(protected_bytes)
     except MalformedMessage as exc:
@@ -172,12 +180,17 @@ def _decode_protected(protected_bytes: bytes) -> Headers:
     if not isinstance(decoded, Mapping):
         raise MalformedMessage(f"protected header must encode a map, got {cbor_type_name(decoded)}")
     headers = dict(decoded)
-    # Kept only when a copy of the map is a full copy: every label and value is immutable.
+    # Kept only when a copy of the map is a full copy (every label and value is immutable) and
+    # the headers pass their checks; a failing map is reported by decode_sign1 in its turn.
     if _SCALARS.issuperset(map(type, headers)) and _SCALARS.issuperset(map(type, headers.values())):
+        try:
+            _check_headers(headers, "protected")
+        except MalformedMessage:
+            return headers, False
         if len(_PROTECTED_SEEN) >= _PROTECTED_SEEN_SIZE:
             _PROTECTED_SEEN.clear()
         _PROTECTED_SEEN[protected_bytes] = dict(headers)
-    return headers
+    return headers, False
 
 
 def decode_sign1(message: bytes) -> Sign1Message:
@@ -186,7 +199,7 @@ def decode_sign1(message: bytes) -> Sign1Message:
     item = loads_strict(message)
     # 2. Tag 18 or no tag at all.
     tagged = isinstance(item, cbor2.CBORTag)
-    if isinstance(item, cbor2.CBORTag):
+    if tagged:
         if item.tag != COSE_SIGN1_TAG:
             raise MalformedMessage(
                 f"expected COSE_Sign1 tag {COSE_SIGN1_TAG} or no tag, got tag {item.tag}"
@@ -200,7 +213,7 @@ def decode_sign1(message: bytes) -> Sign1Message:
     raw_protected, raw_unprotected, raw_payload, raw_signature = item
     # 4. Protected header: a bstr that holds a map.
     protected_bytes = _check_bstr(raw_protected, "protected header")
-    protected = _decode_protected(protected_bytes)
+    protected, protected_checked = _decode_protected(protected_bytes)
     # 5. Unprotected header: a map (cbor2 decodes maps inside a tag as its frozendict).
     if type(raw_unprotected) not in _DECODED_MAPS and not isinstance(raw_unprotected, Mapping):
         raise MalformedMessage(
@@ -216,16 +229,22 @@ def decode_sign1(message: bytes) -> Sign1Message:
     # 7. Signature: a bstr (its length is the algorithm's to check).
     signature = _check_bstr(raw_signature, "signature")
     # 8. Header label and value types, as Sign1Message itself checks them.
-    unprotected = raw_unprotected if type(raw_unprotected) is dict else dict(raw_unprotected)
-    _check_headers(protected, "protected")
+    # A frozendict copies twice as fast through its items as through its keys.
+    unprotected = (
+        raw_unprotected if type(raw_unprotected) is dict else dict(raw_unprotected.items())
+    )
+    if not protected_checked:
+        _check_headers(protected, "protected")
     _check_headers(unprotected, "unprotected")
     return _sign1_message(protected_bytes, protected, unprotected, payload, signature, tagged)
 
 
 def sig_structure(protected_bytes: bytes, payload: bytes, external_aad: bytes = b"") -> bytes:
     """Return the Sig_structure ``["Signature1", protected, external_aad, payload]`` bytes."""
-    _check_bstr(protected_bytes, "protected header")
-    _check_bstr(payload, "payload")
+    # Exact bytes need no second look; anything else is checked as a bstr.
+    if type(protected_bytes) is not bytes or type(payload) is not bytes:
+        _check_bstr(protected_bytes, "protected header")
+        _check_bstr(payload, "payload")
     _check_bstr(external_aad, "external_aad")
     # The bytes dumps_canonical gives for the array (tests compare the two): a fixed head, then
     # each bstr with the shortest length argument (RFC 8949 §4.2.1).
@@ -244,12 +263,10 @@ def sig_structure(protected_bytes: bytes, payload: bytes, external_aad: bytes = 
 
 def _bstr_head(length: int) -> bytes:
     # RFC 8949 §3: arguments below 24 sit in the initial byte, longer ones in 1, 2, 4 or 8 bytes.
-    if length < 24:
-        return bytes((_BSTR | length,))
     if length <= 0xFF:
-        return bytes((_BSTR | 24, length))
+        return _SHORT_BSTR_HEADS[length]
     if length <= 0xFFFF:
-        return bytes((_BSTR | 25,)) + length.to_bytes(2, "big")
+        return _BSTR_HEAD_2 + length.to_bytes(2, "big")
     if length <= 0xFFFFFFFF:
         return bytes((_BSTR | 26,)) + length.to_bytes(4, "big")
     return bytes((_BSTR | 27,)) + length.to_bytes(8, "big")

@@ -478,3 +478,42 @@ def test_decoded_protected_headers_kept_are_bounded() -> None:
     for n in range(200):
         decode_sign1(raw_sign1(protected=cbor2.dumps({ALG: EDDSA, KID: n.to_bytes(2, "big")})))
     assert 0 < len(cose._PROTECTED_SEEN) <= cose._PROTECTED_SEEN_SIZE
+
+
+def test_a_protected_header_that_fails_its_checks_is_never_kept() -> None:
+    protected = cbor2.dumps({ALG: EDDSA, KID: 7})
+    with pytest.raises(MalformedMessage, match="protected header kid .label 4. must be a bstr"):
+        decode_sign1(raw_sign1(protected=protected))
+    assert protected not in cose._PROTECTED_SEEN
+
+
+def test_a_kept_protected_header_leaves_the_order_of_the_checks_as_it_was() -> None:
+    # decode_sign1 checks the parts in order; a header kept from before changes none of that.
+    protected = cbor2.dumps({ALG: EDDSA, KID: b"k"})
+    decode_sign1(raw_sign1(protected=protected))
+    assert protected in cose._PROTECTED_SEEN
+    with pytest.raises(MalformedMessage, match="payload is nil"):
+        decode_sign1(raw_sign1(protected=protected, payload=None))
+    with pytest.raises(MalformedMessage, match="unprotected header kid .label 4. must be a bstr"):
+        decode_sign1(raw_sign1(protected=protected, unprotected={KID: 1}))
+    with pytest.raises(MalformedMessage, match="payload is nil"):
+        decode_sign1(raw_sign1(protected=cbor2.dumps({ALG: EDDSA, KID: 7}), payload=None))
+
+
+class _Bstr(bytes):
+    """A bytes subclass, which a bstr may be."""
+
+
+def test_sig_structure_takes_bytes_subclasses_as_bstr() -> None:
+    expected = sig_structure(b"\xa0", b"payload", b"aad")
+    assert sig_structure(_Bstr(b"\xa0"), _Bstr(b"payload"), _Bstr(b"aad")) == expected
+
+
+@pytest.mark.parametrize("tagged", [True, False], ids=["tagged", "untagged"])
+def test_a_decoded_unprotected_header_is_a_dict_in_the_order_received(tagged: bool) -> None:
+    unprotected = {7: b"x", 9: [1, 2], 3: {"a": 1}}
+    decoded = decode_sign1(
+        raw_sign1(unprotected=unprotected, tag=COSE_SIGN1_TAG if tagged else None)
+    )
+    assert type(decoded.unprotected) is dict
+    assert list(decoded.unprotected) == [7, 9, 3]
