@@ -6,7 +6,8 @@ only a trust list (and a signed status list for revocations), and bad input neve
 # 6 kid -> trust list, 7 algorithm allowed, 8 signature (RFC 9052 §4.4) and disclosures, 9 key
 # validity at iat, 10 key allowed for the license type, 11 time (nbf/exp), 12 status list, 13 rules.
 # Every failure of the input is a result; only configuration errors raise (an empty policy set, a
-# trust list argument that is not a TrustList).
+# trust list argument that is not a TrustList). A credential that passes steps 4-8 passes them in
+# one pass (licenses.wellformed); any other takes them one by one, to name the step that fails.
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeAlias
 
 from keys.algorithms import PublicKey, load_public_key
 from keys.cbor import loads_strict
@@ -27,6 +29,7 @@ from licenses.model import LicenseClaims, SlotStatus
 from licenses.policies import DEFAULT_POLICIES, Policy, PolicyContext, PolicySet
 from licenses.qr import MAX_COSE_BYTES, b45decode, inflate, strip_prefix
 from licenses.status import StatusList, load_status_list
+from licenses.wellformed import verify_well_formed
 
 STEP_NAMES: dict[int, str] = {
     1: "prefix",
@@ -44,6 +47,10 @@ STEP_NAMES: dict[int, str] = {
     13: "rules",
 }
 _STATUS_CACHE_SIZE = 8
+# A status list with the trust list's entry for its signer, or why either did not load.
+_LoadedStatusList: TypeAlias = tuple[StatusList, KeyEntry] | StatusListError | KeyManagementError
+_PASSED = "every step passed"
+_PASSED_UNCHECKED = _PASSED + " (no status list checked)"
 
 
 class VerificationStatus(StrEnum):
@@ -108,7 +115,7 @@ class Verifier:
         self.policies = PolicySet.of(policies)
         self.algorithms = None if algorithms is None else frozenset(algorithms)
         self._keys: dict[bytes, PublicKey] = {}
-        self._status_lists: dict[bytes, StatusList | StatusListError] = {}
+        self._status_lists: dict[bytes, _LoadedStatusList] = {}
 
     def verify(
         self, credential: str | bytes, *, status_list: bytes | None = None, at: datetime
@@ -121,11 +128,20 @@ class Verifier:
         checked = False
         step = 1
         try:
-            message = self._decode(credential)
-            step = 5
-            parsed, entry = self._parse_and_look_up(message)
-            step = 8
-            claims, undisclosed = self._check_signature(parsed, entry)
+            data = self._bytes(credential)
+            # 4-8 in one pass when the credential passes them all; else one by one, to name the
+            # first step that fails and why.
+            read = verify_well_formed(
+                data, self.trust_list, algorithms=self.algorithms, public_key=self._public_key
+            )
+            if read is None:
+                message = self._decode(data)
+                step = 5
+                parsed, entry = self._parse_and_look_up(message)
+                step = 8
+                claims, undisclosed = self._check_signature(parsed, entry)
+            else:
+                claims, undisclosed, entry = read
             step = 9
             self._check_key(entry, claims)
             _check_time(claims, at)
@@ -142,36 +158,29 @@ class Verifier:
         except Exception as error:  # fail closed: no input may escape as an exception
             unexpected = _fail(VerificationStatus.INVALID, step, f"unexpected {error!r}")
             return _result(unexpected, claims, undisclosed)
-        return VerificationResult(
-            status=VerificationStatus.VALID,
-            step=None,
-            step_name=None,
-            reason="every step passed" + ("" if checked else " (no status list checked)"),
-            claims=claims,
-            undisclosed=undisclosed,
-            status_checked=checked,
-        )
+        return _passed(claims, undisclosed, checked)
 
     # --- steps 1-5: bytes to structure ---------------------------------------------------------
 
-    def _decode(self, credential: object) -> Sign1Message:
+    def _bytes(self, credential: object) -> bytes:
         if isinstance(credential, str):
-            data = _qr_steps(credential)
-        elif isinstance(credential, bytes):
-            data = credential
-            if len(data) > MAX_COSE_BYTES:
-                # 4. The same cap as for inflated QR payloads, so bytes input cannot be larger.
-                raise _fail(
-                    VerificationStatus.MALFORMED,
-                    4,
-                    f"expected at most {MAX_COSE_BYTES} bytes, got {len(data)}",
-                )
-        else:
+            return _qr_steps(credential)
+        if not isinstance(credential, bytes):
             raise _fail(
                 VerificationStatus.MALFORMED,
                 1,
                 f"expected QR text or COSE bytes, got {type(credential).__name__}",
             )
+        if len(credential) > MAX_COSE_BYTES:
+            # 4. The same cap as for inflated QR payloads, so bytes input cannot be larger.
+            raise _fail(
+                VerificationStatus.MALFORMED,
+                4,
+                f"expected at most {MAX_COSE_BYTES} bytes, got {len(credential)}",
+            )
+        return credential
+
+    def _decode(self, data: bytes) -> Sign1Message:
         try:
             return decode_message(data)
         except InvalidCredential as error:
@@ -249,17 +258,19 @@ class Verifier:
                 f"not {claims.license_type!r}",
             )
 
-    def _status_list(self, data: bytes) -> StatusList:
+    def _status_list(self, data: bytes) -> tuple[StatusList, KeyEntry]:
+        # Each status list is loaded, and its signer looked up, once; a failure is kept as well.
         cached = self._status_lists.get(data)
         if cached is None:
             try:
-                cached = load_status_list(data, self.trust_list)
-            except StatusListError as error:
+                loaded = load_status_list(data, self.trust_list)
+                cached = loaded, self.trust_list.entry(loaded.kid or b"")
+            except (StatusListError, KeyManagementError) as error:
                 cached = error
             if len(self._status_lists) >= _STATUS_CACHE_SIZE:
                 self._status_lists.pop(next(iter(self._status_lists)))
             self._status_lists[data] = cached
-        if isinstance(cached, StatusListError):
+        if isinstance(cached, Exception):
             raise _fail(VerificationStatus.INVALID, 12, cached)
         return cached
 
@@ -269,11 +280,7 @@ class Verifier:
             return False
         if not isinstance(data, bytes):
             raise _fail(VerificationStatus.INVALID, 12, "expected the status list as bytes")
-        status_list = self._status_list(data)
-        try:
-            signer = self.trust_list.entry(status_list.kid or b"")
-        except KeyManagementError as error:
-            raise _fail(VerificationStatus.INVALID, 12, error) from None
+        status_list, signer = self._status_list(data)
         if signer.owner != claims.iss:
             raise _fail(
                 VerificationStatus.INVALID,
@@ -338,6 +345,24 @@ def _slot_reason(claims: LicenseClaims, status_list: StatusList, slot: SlotStatu
         f"slot {claims.status.index} of status list {status_list.list_id!r} "
         f"(issued {issued}) says {slot.name.lower()}"
     )
+
+
+def _passed(
+    claims: LicenseClaims, undisclosed: frozenset[str], checked: bool
+) -> VerificationResult:
+    # Every valid credential ends here, so the result is made without the frozen dataclass
+    # __init__, whose attribute-by-attribute setting costs about a microsecond.
+    result = object.__new__(VerificationResult)
+    result.__dict__.update(
+        status=VerificationStatus.VALID,
+        step=None,
+        step_name=None,
+        reason=_PASSED if checked else _PASSED_UNCHECKED,
+        claims=claims,
+        undisclosed=undisclosed,
+        status_checked=checked,
+    )
+    return result
 
 
 def _result(

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from licenses.errors import InvalidCredential, LicenseError
-from licenses.model import LicenseState, SlotStatus, StatusReference, check_time
+from licenses.model import (
+    FieldValue,
+    LicenseClaims,
+    LicenseState,
+    SlotStatus,
+    StatusReference,
+    check_time,
+)
 from tests.unit.licenses.conftest import FIELDS, LICENSE_ID, OTHER_TYPE_CODE, T0, make_claims
 
 
@@ -129,3 +139,81 @@ def test_check_time_takes_whole_seconds_in_any_timezone() -> None:
 def test_check_time_refuses_what_is_no_numeric_date(value: object, match: str) -> None:
     with pytest.raises(InvalidCredential, match=match):
         check_time("iat", value)
+
+
+# --- claims read from a credential ----------------------------------------------------------
+
+_GOOD = make_claims()
+
+
+def _claims_outcome(build: Callable[[], LicenseClaims]) -> LicenseClaims | str:
+    """The claims ``build`` makes, or the message it refuses them with."""
+    try:
+        return build()
+    except InvalidCredential as error:
+        return str(error)
+
+
+def _both_ways(values: dict[str, object]) -> tuple[LicenseClaims | str, LicenseClaims | str]:
+    """The constructor's and read's outcome for the same values (read as a reader calls it)."""
+    list_id, index = values.pop("status_list_id"), values.pop("status_index")
+    fields: dict[str, FieldValue] = dict(FIELDS)
+
+    def construct() -> LicenseClaims:
+        status = StatusReference(list_id, index)  # type: ignore[arg-type]
+        return LicenseClaims(**values, status=status, fields=fields)  # type: ignore[arg-type]
+
+    def read() -> LicenseClaims:
+        return LicenseClaims.read(
+            **values,  # type: ignore[arg-type]
+            status_list_id=list_id,
+            status_index=index,
+            fields=fields,
+        )
+
+    return _claims_outcome(construct), _claims_outcome(read)
+
+
+_CHOICES: dict[str, list[object]] = {
+    "iss": [_GOOD.iss, "", " \t", "x" * 256, "x" * 257, 7, None],
+    "sub": [
+        _GOOD.sub,
+        "91350100M000100Y43",
+        "D2143569X",
+        "110105194912310021",
+        "11010519491231002x",
+        "",
+    ],
+    "iat": [_GOOD.iat, _GOOD.iat.replace(tzinfo=None), _GOOD.iat + timedelta(microseconds=1), 1],
+    "nbf": [_GOOD.nbf, _GOOD.nbf.astimezone(timezone(timedelta(hours=8))), _GOOD.exp, "x"],
+    "exp": [_GOOD.exp, None, _GOOD.nbf, T0 + timedelta(days=9999, microseconds=3), 0],
+    "license_id": [_GOOD.license_id, LICENSE_ID[:-1] + "V", LICENSE_ID + "." * 300, 7, ""],
+    "license_type": [_GOOD.license_type, OTHER_TYPE_CODE, 7, None],
+    "version": [1, 2, True, 1.0, "1"],
+    "status_list_id": [_GOOD.status.list_id, "", "x" * 257, 3],
+    "status_index": [_GOOD.status.index, 0, -1, True, "1"],
+}
+
+
+def test_claims_read_from_a_credential_equal_the_constructed_ones() -> None:
+    values: dict[str, object] = {name: choices[0] for name, choices in _CHOICES.items()}
+    constructed, read = _both_ways(values)
+    assert isinstance(read, LicenseClaims)
+    assert read == constructed == make_claims(fields=FIELDS)
+
+
+@given(st.fixed_dictionaries({name: st.sampled_from(c) for name, c in _CHOICES.items()}))
+def test_claims_read_from_a_credential_are_refused_as_the_constructor_refuses_them(
+    values: dict[str, object],
+) -> None:
+    constructed, read = _both_ways(values)
+    assert read == constructed
+
+
+@pytest.mark.parametrize("name", sorted(_CHOICES))
+def test_claims_read_refuse_each_bad_value_as_the_constructor_does(name: str) -> None:
+    for choice in _CHOICES[name][1:]:
+        values: dict[str, object] = {n: c[0] for n, c in _CHOICES.items()}
+        values[name] = choice
+        constructed, read = _both_ways(values)
+        assert read == constructed, (name, choice)
