@@ -2,6 +2,7 @@
 
 It takes the same request as ``POST /v1/verify`` (same path, headers and body) and is a coroutine
 like the real route, so both are dispatched alike (on the event loop); it reads nothing else.
+``/v1/verify-def`` is its plain-``def`` twin, which shows what worker-thread dispatch costs.
 
     python -m uvicorn bench.bare_app:create_app --factory --port 8001
 """
@@ -27,6 +28,11 @@ def create_app() -> FastAPI:
     @app.post("/v1/verify")
     async def verify() -> dict[str, Any]:
         """Constant JSON."""
+        return ANSWER
+
+    @app.post("/v1/verify-def")
+    def verify_def() -> dict[str, Any]:
+        """Constant JSON from a plain ``def``, which FastAPI runs in a worker thread."""
         return ANSWER
 
     return app
