@@ -1,6 +1,7 @@
 """The officer's desk (办件台): the cases where the officer's department must act next, soonest
 due first, with the working-day clock of each — the queue ``GET /v1/cases`` gives officers — and
-a form per case for that next action, made through the same case routes. Officers.
+a form per case for that next action, made through the same case routes; each case's window page
+(``window``) holds the window officer's own actions. Officers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from api.deps import LedgerDep, Now, ReadsDep
+from api.pages import window
 from api.pages.errors import PageRoute, error_page
 from api.pages.labels import ACTION, CASE_STATUS
 from api.pages.layout import day, label, page, table
@@ -112,13 +114,13 @@ def desk_page(session: Officer, reads: ReadsDep, now: Now) -> HTMLResponse:
             label(ACTION, e.action.value) + ("（牵头）" if e.lead else ""),
             day(e.case.due),
             _clock(e.clock),
-            _action_form(e, csrf),
+            _action_form(e, csrf) + f'<a href="{window.PATH}/{e.case.case_id}">窗口办理</a>',
         )
         for e in queue
     )
     head = ("事项", "受理编号", "申请人", "办理状态", "待办", "办结时限", "计时", "办理")
     body = table(head, rows, empty="本部门暂无待办件。")
-    return page(f"办件台：{department}", body, nav=session.nav())
+    return page(f"办件台：{department}", window.LOOKUP + body, nav=session.nav())
 
 
 @router.post("/cases/{case_id}/{action}", responses={303: {"description": "done; to the desk"}})
@@ -144,3 +146,6 @@ def desk_act(
         return error_page(422, "validation-failed", "请填写必填内容（如决定依据）后重新提交")
     _take(action, body, ledger, case_id, cmd)
     return RedirectResponse("/pages/desk", status_code=303)
+
+
+router.include_router(window.router)
