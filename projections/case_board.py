@@ -10,6 +10,7 @@ from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
+from ledger.authority import SERVICE_CENTRE
 from ledger.calendar import WorkingCalendar
 from ledger.case import CaseStatus
 from ledger.errors import CalendarYearUnknown
@@ -27,8 +28,11 @@ from projections.database import Database, ViewCursor
 REVIEWS = "case_board_reviews"
 
 # The lead department acts while the case is under review, suspended or decided; every required
-# department (the lead included) owes one opinion while the case is received.
+# department (the lead included) owes one opinion while the case is received. The service centre's
+# one window receives what applicants submit and sends out what departments issue (一窗受理,
+# 一窗出件).
 _LEAD_ACTS = (CaseStatus.RECEIVED, CaseStatus.SUSPENDED, CaseStatus.DECIDED)
+_WINDOW_ACTS = {CaseStatus.SUBMITTED: "receive", CaseStatus.ISSUED: "dispatch"}
 
 
 class Action(StrEnum):
@@ -39,6 +43,8 @@ class Action(StrEnum):
     RESUME = "resume"
     ISSUE = "issue"
     CLOSE = "close"
+    RECEIVE = "receive"  # the window: receive, notify a correction once, or refuse
+    DISPATCH = "dispatch"  # the window: send the result by courier or hand it over
 
 
 @dataclass(frozen=True)
@@ -162,7 +168,7 @@ class CaseBoard(CaseFactsModel):
             return {str(d): None if a is None else bool(a) for d, a in cursor.fetchall()}
 
     def queue(self, database: Database, department: str, *, today: date) -> list[QueueEntry]:
-        """Return the cases where ``department`` must act, soonest due first."""
+        """Return the cases where ``department`` must act, the window's first, then soonest due."""
         statuses = [s.value for s in _LEAD_ACTS]
         with database.transaction(write=False) as cursor:
             cursor.execute(
@@ -173,7 +179,7 @@ class CaseBoard(CaseFactsModel):
                 (department, CaseStatus.RECEIVED.value, *statuses),
             )
             rows = cursor.fetchall()
-        entries = []
+        entries = self._window_queue(database, today) if department == SERVICE_CENTRE else []
         for row in rows:
             facts = facts_from_row(row)
             lead, given = bool(row[-2]), row[-1] is not None
@@ -187,6 +193,28 @@ class CaseBoard(CaseFactsModel):
                 )
             )
         return entries
+
+    def _window_queue(self, database: Database, today: date) -> list[QueueEntry]:
+        # Submitted cases have no clock yet: the window takes them (and then issued ones) in the
+        # order they arrived.
+        with database.transaction(write=False) as cursor:
+            cursor.execute(
+                f"SELECT {fact_columns('b')} FROM {self.table} b WHERE b.status IN (?, ?) "
+                "ORDER BY b.submitted_at, b.case_id",
+                tuple(status.value for status in _WINDOW_ACTS),
+            )
+            rows = cursor.fetchall()
+        facts = [facts_from_row(row) for row in rows]
+        return [
+            QueueEntry(
+                case=f,
+                department=SERVICE_CENTRE,
+                lead=False,
+                action=Action(_WINDOW_ACTS[f.status]),
+                clock=working_day_clock(self.calendar, f, today),
+            )
+            for f in sorted(facts, key=lambda f: f.status is not CaseStatus.SUBMITTED)
+        ]
 
 
 def _action(facts: CaseFacts, lead: bool, given: bool) -> Action:

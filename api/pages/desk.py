@@ -79,6 +79,9 @@ def _clock(clock: WorkingDayClock | None) -> str:
 
 def _action_form(entry: QueueEntry, csrf: str) -> str:
     case = entry.case
+    if entry.action not in _CHOICES and entry.action not in _PLAIN:
+        # The window's actions take more than a button: its page for the case holds their forms.
+        return f'<a href="{window.PATH}/{case.case_id}">{label(ACTION, entry.action.value)}</a> '
     target = f"/pages/desk/cases/{case.case_id}/{entry.action.value}"
     hidden = (
         f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
@@ -137,6 +140,8 @@ def desk_act(
 ) -> Response:
     """Take a case's next action at the version shown (a stale one is refused). Officers."""
     session.check_csrf(FORM, csrf)
+    if action not in _CHOICES and action not in _PLAIN:
+        return error_page(404, "unknown-action", "办件台不办理此项，请在案件的窗口办理页操作")
     cmd = Command(
         at=now, actor=session.principal.actor(), channel=Channel.SYSTEM, expected_version=version
     )

@@ -66,6 +66,8 @@ ACTION = {
     "resume": "恢复计时",
     "issue": "制发证照",
     "close": "办结",
+    "receive": "窗口受理",
+    "dispatch": "送达",
 }
 USE_KIND = {"verify": "核验证照", "shared-view": "共享查阅"}
 USE_RESULT = {

@@ -9,6 +9,9 @@ import re
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from api.auth import verify_token
+from api.pages.errors import SESSION_COOKIE
+from api.pages.session import Session
 from tests.e2e.browser import browser, form_token, signed_in
 from tests.e2e.conftest import (
     BUSINESS_DESK,
@@ -120,3 +123,23 @@ def test_without_a_session_the_desk_and_dashboard_send_the_browser_to_sign_in(
     for path in ("/pages/desk", "/pages/supervision"):
         response = client.get(path)
         assert (response.status_code, response.headers["location"]) == (303, "/pages/login")
+
+
+def test_the_service_centres_desk_lists_submitted_cases_for_its_window(service: Service) -> None:
+    case_id = business_case(service, complete=False)
+    client = signed_in(service, service.tokens.officer(DESK))
+    queue = ok(service.client.get("/v1/cases", headers=service.tokens.officer(DESK)))
+    assert [(c["case_id"], c["action"]) for c in queue] == [(case_id, "receive")]
+    page = client.get("/pages/desk").text
+    assert f'<a href="/pages/desk/window/{case_id}">窗口受理</a>' in page
+    # The desk's own action route takes no window action: that is the window page's work.
+    target = f"/pages/desk/cases/{case_id}/receive"
+    before = ok(service.client.get(f"/v1/cases/{case_id}", headers=service.tokens.auditor()))
+    token = client.cookies[SESSION_COOKIE]
+    principal = verify_token(token, service.app.state.runtime.get().auth, service.clock.now)
+    csrf = Session(principal, token).csrf("desk")  # the token any desk form of the session has
+    data = {"csrf": csrf, "version": str(before["version"])}
+    refused = client.post(target, data=data)
+    assert refused.status_code == 404 and "unknown-action" in refused.text
+    after = ok(service.client.get(f"/v1/cases/{case_id}", headers=service.tokens.auditor()))
+    assert (after["version"], after["status"]) == (before["version"], "submitted")

@@ -225,3 +225,44 @@ def test_a_queue_lists_the_soonest_due_case_first(views: Views) -> None:
     queue = views.board.queue(views.database, "scjgj", today=date(2026, 3, 2))
     assert [e.case.case_id for e in queue] == [sooner, later]
     assert [e.clock.working_days_left for e in queue if e.clock] == [3, 4]
+
+
+def test_the_service_centre_queues_submitted_cases_to_receive_and_issued_ones_to_send(
+    views: Views,
+) -> None:
+    clock = Clock(T0)
+    story = play_permit_until_decision(views.ledger, clock, "permit-1")
+    supplement_all(views.ledger, clock, story.case_id)
+    views.ledger.issue_license(story.case_id, Command(at=clock.tick(), actor=officer("zjj")))
+    waiting = views.ledger.submit(
+        Command(at=clock.tick(), actor=APPLICANT, channel=Channel.ONLINE),
+        submission_id="permit-w",
+        item_code=PERMIT,
+        applicant_id=COMPANY,
+        materials=permit_materials(),
+    )
+    views.run()
+    today = date(2026, 3, 20)
+    window = views.board.queue(views.database, "zwfwzx", today=today)
+    assert [(e.case.case_id, e.action, e.clock) for e in window] == [
+        (waiting, Action.RECEIVE, None),
+        (story.case_id, Action.DISPATCH, None),
+    ]
+    for department in ("zjj", *JOINT):  # the window's work is on no department's desk
+        assert waiting not in {
+            e.case.case_id for e in views.board.queue(views.database, department, today=today)
+        }
+    views.ledger.accept_with_tolerance(
+        waiting,
+        Command(at=clock.tick(), actor=DESK, channel=Channel.WINDOW),
+        commitment="十日内补齐",
+        commitment_due=date(2026, 4, 30),
+    )
+    views.ledger.dispatch(
+        story.case_id,
+        Command(at=clock.tick(), actor=DESK, channel=Channel.WINDOW),
+        courier="ems",
+        tracking_number="EA123456789CN",
+    )
+    views.run()
+    assert views.board.queue(views.database, "zwfwzx", today=today) == []
