@@ -3,6 +3,9 @@ outcomes and steps, queue actions, license uses, event types and supervision fin
 
 from __future__ import annotations
 
+# The documents print the same license states: one table serves both.
+from api.documents.labels import LICENSE_STATE as LICENSE_STATE
+
 ROLE = {
     "applicant": "申请人",
     "officer": "窗口及审批人员",
@@ -25,13 +28,6 @@ CASE_STATUS = {
     "delivered": "已送达",
     "closed": "已办结",
     "withdrawn": "已撤回",
-}
-LICENSE_STATE = {
-    "not_yet_valid": "尚未生效",
-    "active": "有效",
-    "suspended": "已暂停",
-    "expired": "已过期",
-    "revoked": "已注销",
 }
 VERIFICATION_STATUS = {
     "valid": "核验通过：证照有效",
