@@ -6,7 +6,8 @@ receive of business-license cases) with applicant and officer tokens on two uvic
         [--workers 1] [--cases 300] [--command-workers 2] [--postgres] [--python-load]
 
 The script starts and stops its own servers (``python -m api.cli serve`` on a temporary data dir
-after ``demo``; ``bench.bare_app`` under ``python -m uvicorn``), on 127.0.0.1 only. The load
+after ``demo``; ``bench.bare_app`` and ``bench.floor_app`` under ``python -m uvicorn``), on
+127.0.0.1 only. The load
 generator is ``wrk`` if installed, else a small asyncio client (which itself caps the bare
 endpoint's rate, so its ratio reads high). SQLite by default; ``--postgres`` uses a fresh schema
 on CASELEDGER_TEST_POSTGRES_DSN (or the local default) and drops it afterwards.
@@ -51,6 +52,7 @@ MATERIALS = ("sqs", "zc", "rzwj", "zszm", "wtsh")
 DESK = "zwfwzx"  # the service centre's front desk receives cases
 VERIFIER_DEPARTMENT = "zjj"
 PURPOSE = "施工许可"
+FLOOR_PATH = "/v1/verify-floor"  # bench.floor_app: the service's verify route minus the work
 BARE_DEF_PATH = "/v1/verify-def"  # bench.bare_app's plain-def twin of its verify endpoint
 
 
@@ -116,12 +118,12 @@ def serve_caseledger(env: dict[str, str], workers: int, workdir: Path, name: str
     return start(name, [*argv, "--workers", str(workers)], env, port, workdir)
 
 
-def serve_bare(env: dict[str, str], workers: int, workdir: Path) -> Server:
-    """The bare app with the uvicorn settings ``caseledger serve`` uses (log level info)."""
+def serve_app(name: str, factory: str, env: dict[str, str], workers: int, workdir: Path) -> Server:
+    """An app factory with the uvicorn settings ``caseledger serve`` uses (log level info)."""
     port = free_port()
-    argv = [sys.executable, "-m", "uvicorn", "bench.bare_app:create_app", "--factory"]
+    argv = [sys.executable, "-m", "uvicorn", factory, "--factory"]
     argv += ["--host", HOST, "--port", str(port), "--workers", str(workers), "--log-level", "info"]
-    return start("bare", argv, env, port, workdir)
+    return start(name, argv, env, port, workdir)
 
 
 # --- a small HTTP/1.1 client ---------------------------------------------------------------------
@@ -366,14 +368,17 @@ def measure_verify(kind: str, args: argparse.Namespace, workdir: Path, env: dict
     body = {"purpose": PURPOSE, "qr_text": qr_text}
     # The same request to each; the plain-def twin of the bare endpoint shows what FastAPI's
     # worker-thread dispatch alone costs (the verify route is a coroutine, as is the bare one).
+    # The floor is the service's own authentication, parsing and answer without the verification.
     requests = {
         "verify": post("/v1/verify", body, token),
+        "floor": post(FLOOR_PATH, body, token),
         "bare": post("/v1/verify", body, token),
         "bare-def": post(BARE_DEF_PATH, body, token),
     }
     verify = serve_caseledger(env, args.workers, workdir, "verify")
-    bare = serve_bare(env, args.workers, workdir)
-    ports = {"verify": verify.port, "bare": bare.port, "bare-def": bare.port}
+    floor = serve_app("floor", "bench.floor_app:create_app", env, args.workers, workdir)
+    bare = serve_app("bare", "bench.bare_app:create_app", env, args.workers, workdir)
+    ports = {"verify": verify.port, "floor": floor.port, "bare": bare.port, "bare-def": bare.port}
     rounds: dict[str, list[Load]] = {name: [] for name in requests}
     try:
         wait_until_valid(verify.port, requests["verify"])
@@ -388,6 +393,7 @@ def measure_verify(kind: str, args: argparse.Namespace, workdir: Path, env: dict
                 )
     finally:
         verify.stop()
+        floor.stop()
         bare.stop()
     median = {
         name: Load(
@@ -407,6 +413,7 @@ def measure_verify(kind: str, args: argparse.Namespace, workdir: Path, env: dict
     labels = {
         "bare": "bare endpoint (coroutine)",
         "bare-def": "bare endpoint (plain def)",
+        "floor": "floor (auth, parsing, no verify)",
         "verify": "verify (signed use record)",
     }
     for name, label in labels.items():
@@ -419,6 +426,7 @@ def measure_verify(kind: str, args: argparse.Namespace, workdir: Path, env: dict
     print(f"  ratio verify/bare, same dispatch {ratio:7.2f}   (target >= 0.5: {verdict})")
     versus_def = median["verify"].rps / median["bare-def"].rps
     print(f"  ratio verify/bare plain def      {versus_def:7.2f}")
+    print(f"  ratio floor/bare, same dispatch  {median['floor'].rps / median['bare'].rps:7.2f}")
 
 
 # --- (b) commands --------------------------------------------------------------------------------
