@@ -56,7 +56,7 @@ DISCLOSURES = -65537
 SALT_LENGTH = 16
 DIGEST_LENGTH = 32  # SHA-256
 
-_REQUIRED = frozenset(
+REQUIRED_CLAIMS = frozenset(
     {
         CWT_ISS,
         CWT_SUB,
@@ -70,7 +70,7 @@ _REQUIRED = frozenset(
     }
 )
 _OPTIONAL = frozenset({CWT_EXP})
-_KNOWN = _REQUIRED | _OPTIONAL
+_KNOWN = REQUIRED_CLAIMS | _OPTIONAL
 _KEY_TYPES = frozenset({int, str})  # what a claims map may be keyed by (bool is refused)
 # Far enough for any license, near enough that datetime never overflows.
 _MAX_NUMERIC_DATE = 253402300799  # 9999-12-31T23:59:59Z
@@ -289,12 +289,12 @@ def _time(payload: Mapping[Any, Any], key: int, what: str) -> datetime:
 def _check_keys(payload: Mapping[Any, Any]) -> None:
     keys = payload.keys()
     # One pass in C for a well-formed map; any other map takes the checks below, in their order.
-    if _KEY_TYPES.issuperset(map(type, keys)) and _REQUIRED <= keys <= _KNOWN:
+    if _KEY_TYPES.issuperset(map(type, keys)) and REQUIRED_CLAIMS <= keys <= _KNOWN:
         return
     for key in keys:
         if type(key) not in _KEY_TYPES:
             raise InvalidCredential(f"claims map: expected int or text keys, got {_kind(key)}")
-    missing = _REQUIRED - keys
+    missing = REQUIRED_CLAIMS - keys
     if missing:
         raise InvalidCredential(f"claims map: expected claims {sorted(map(str, missing))} too")
     unknown = keys - _KNOWN

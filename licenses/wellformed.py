@@ -34,6 +34,7 @@ from licenses.credential import (
     CWT_SUB,
     DIGEST_LENGTH,
     DISCLOSURES,
+    REQUIRED_CLAIMS,
     SALT_LENGTH,
 )
 from licenses.model import (
@@ -43,21 +44,8 @@ from licenses.model import (
     LicenseClaims,
 )
 
-_WITH_EXP = frozenset(
-    {
-        CWT_ISS,
-        CWT_SUB,
-        CWT_EXP,
-        CWT_NBF,
-        CWT_IAT,
-        CLAIM_LICENSE_ID,
-        CLAIM_LICENSE_TYPE,
-        CLAIM_VERSION,
-        CLAIM_STATUS,
-        CLAIM_DIGESTS,
-    }
-)
-_WITHOUT_EXP = _WITH_EXP - {CWT_EXP}
+_WITHOUT_EXP = REQUIRED_CLAIMS
+_WITH_EXP = REQUIRED_CLAIMS | {CWT_EXP}
 _KEY_TYPES = frozenset({int, str})
 _ARRAYS = (list, tuple)  # cbor2 decodes an array inside a tag as a tuple
 _MAX_NUMERIC_DATE = 253402300799  # 9999-12-31T23:59:59Z, as licenses.credential bounds it
