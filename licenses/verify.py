@@ -29,7 +29,7 @@ from licenses.model import LicenseClaims, SlotStatus
 from licenses.policies import DEFAULT_POLICIES, Policy, PolicyContext, PolicySet
 from licenses.qr import MAX_COSE_BYTES, b45decode, inflate, strip_prefix
 from licenses.status import StatusList, load_status_list
-from licenses.wellformed import verify_well_formed
+from licenses.wellformed import ForgedSignature, verify_well_formed
 
 STEP_NAMES: dict[int, str] = {
     1: "prefix",
@@ -131,9 +131,12 @@ class Verifier:
             data = self._bytes(credential)
             # 4-8 in one pass when the credential passes them all; else one by one, to name the
             # first step that fails and why.
-            read = verify_well_formed(
-                data, self.trust_list, algorithms=self.algorithms, public_key=self._public_key
-            )
+            try:
+                read = verify_well_formed(
+                    data, self.trust_list, algorithms=self.algorithms, public_key=self._public_key
+                )
+            except ForgedSignature as forged:  # 8., found in the one pass: checked once only
+                raise _fail(VerificationStatus.INVALID, 8, forged) from None
             if read is None:
                 message = self._decode(data)
                 step = 5

@@ -19,6 +19,7 @@ from cbor2 import dumps, loads
 from keys import cose
 from keys.algorithms import PublicKey
 from keys.cose import ALG, KID, Sign1Message
+from keys.errors import SignatureInvalid as KeysSignatureInvalid
 from keys.registry import KeyEntry
 from keys.trustlist import TrustList
 from licenses.credential import (
@@ -51,6 +52,10 @@ _ARRAYS = (list, tuple)  # cbor2 decodes an array inside a tag as a tuple
 _MAX_NUMERIC_DATE = 253402300799  # 9999-12-31T23:59:59Z, as licenses.credential bounds it
 _MAX_VALUE_LENGTH = MAX_TEXT_LENGTH * 4
 _NONE_HIDDEN: frozenset[str] = frozenset()
+
+
+class ForgedSignature(Exception):
+    """Steps 4-7 passed in the one pass and the signature did not verify (step 8's failure)."""
 
 
 class WellFormed(NamedTuple):
@@ -187,7 +192,14 @@ def verify_well_formed(
         entry = trust_list.entry(read.kid)
         if entry.alg != read.alg or (algorithms is not None and read.alg not in algorithms):
             return None
-        cose.verify_decoded(message, public_key(entry))
+        key = public_key(entry)
     except Exception:  # the steps one by one report it, at the step it belongs to
+        return None
+    try:
+        cose.verify_decoded(message, key)
+    except KeysSignatureInvalid as error:
+        # Steps 4-7 passed: step 8 would check the same signature only to fail the same way.
+        raise ForgedSignature(str(error)) from None
+    except Exception:
         return None
     return read.claims, read.undisclosed, entry

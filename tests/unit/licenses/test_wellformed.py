@@ -124,6 +124,26 @@ def test_presentations_take_the_one_pass_and_report_what_they_hide(
     assert one_pass.valid and one_pass == steps
 
 
+def test_a_forged_signature_is_checked_once_and_answered_as_step_8(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    credential = bytearray(fixed_credential(world))
+    credential[-1] ^= 0x01  # the last byte of the signature
+    forged = bytes(credential)
+    one_pass, steps = answers(world, forged)
+    assert one_pass == steps and (one_pass.step, one_pass.claims) == (8, None)
+    checked: list[bytes] = []
+    real = cose.verify_decoded
+
+    def counted(message: cose.Sign1Message, public_key: PublicKey) -> bytes:
+        checked.append(message.signature)
+        return real(message, public_key)
+
+    monkeypatch.setattr(cose, "verify_decoded", counted)
+    assert Verifier(world.trust_list).verify(forged, at=AT) == steps
+    assert len(checked) == 1
+
+
 def test_qr_text_takes_the_one_pass_after_the_first_three_steps(world: World) -> None:
     text = encode_qr_text(fixed_credential(world))
     one_pass, steps = answers(world, text, status=status_list(world))
