@@ -12,9 +12,7 @@ only a trust list (and a signed status list for revocations), and bad input neve
 from __future__ import annotations
 
 from collections.abc import Iterable, Set
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import TypeAlias
 
 from keys.algorithms import PublicKey, load_public_key
@@ -29,61 +27,16 @@ from licenses.model import LicenseClaims, SlotStatus
 from licenses.policies import DEFAULT_POLICIES, Policy, PolicyContext, PolicySet
 from licenses.qr import MAX_COSE_BYTES, b45decode, inflate, strip_prefix
 from licenses.status import StatusList, load_status_list
+from licenses.verification import STEP_NAMES as STEP_NAMES
+from licenses.verification import VerificationResult as VerificationResult
+from licenses.verification import VerificationStatus as VerificationStatus
 from licenses.wellformed import ForgedSignature, verify_well_formed
 
-STEP_NAMES: dict[int, str] = {
-    1: "prefix",
-    2: "Base45",
-    3: "zlib",
-    4: "strict CBOR",
-    5: "COSE structure",
-    6: "kid → trust list",
-    7: "algorithm allowed",
-    8: "signature",
-    9: "key validity at iat",
-    10: "key allowed for license type",
-    11: "time",
-    12: "status list",
-    13: "rules",
-}
 _STATUS_CACHE_SIZE = 8
 # A status list with the trust list's entry for its signer, or why either did not load.
 _LoadedStatusList: TypeAlias = tuple[StatusList, KeyEntry] | StatusListError | KeyManagementError
 _PASSED = "every step passed"
 _PASSED_UNCHECKED = _PASSED + " (no status list checked)"
-
-
-class VerificationStatus(StrEnum):
-    """The outcome of a verification."""
-
-    VALID = "valid"
-    INVALID = "invalid"
-    MALFORMED = "malformed"
-    UNKNOWN_ISSUER = "unknown_issuer"
-    KEY_NOT_ALLOWED = "key_not_allowed"
-    EXPIRED = "expired"
-    NOT_YET_VALID = "not_yet_valid"
-    REVOKED = "revoked"
-    SUSPENDED = "suspended"
-    REJECTED = "rejected"  # a rule of step 13 said no
-
-
-@dataclass(frozen=True)
-class VerificationResult:
-    """What the verifier found; ``claims`` only once the signature has verified."""
-
-    status: VerificationStatus
-    step: int | None
-    step_name: str | None
-    reason: str
-    claims: LicenseClaims | None
-    undisclosed: frozenset[str] = frozenset()
-    status_checked: bool = False
-
-    @property
-    def valid(self) -> bool:
-        """Whether the credential passed every step."""
-        return self.status is VerificationStatus.VALID
 
 
 class _Failed(Exception):
