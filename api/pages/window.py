@@ -54,6 +54,22 @@ router = APIRouter(
 Officer = Annotated[Session, Depends(signed_in(Role.OFFICER))]
 Rows = Annotated[list[str] | None, Form()]
 Text = Annotated[str, Form(max_length=4000)]
+
+
+async def material_rows(
+    material: Rows = None,
+    sha256: Rows = None,
+    size: Rows = None,
+    media_type: Rows = None,
+    license_id: Rows = None,
+) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+    """The columns of a form's material table as posted (empty where it has no rows)."""
+    return (material or [], sha256 or [], size or [], media_type or [], license_id or [])
+
+
+MaterialTable = Annotated[
+    tuple[list[str], list[str], list[str], list[str], list[str]], Depends(material_rows)
+]
 DONE: dict[int | str, dict[str, Any]] = {303: {"description": "done; to the case's window"}}
 B = TypeVar("B")
 
@@ -189,16 +205,8 @@ def accept_with_tolerance(
 
 
 @router.post(f"/{{case_id}}/{WindowForm.CORRECT.value}", responses=DONE)
-def correct(
-    sub: Submitted,
-    material: Rows = None,
-    sha256: Rows = None,
-    size: Rows = None,
-    media_type: Rows = None,
-    license_id: Rows = None,
-) -> Response:
+def correct(sub: Submitted, rows: MaterialTable) -> Response:
     """Supply the noticed materials for the applicant (a visit). Front desk or lead department."""
-    rows = (material or [], sha256 or [], size or [], media_type or [], license_id or [])
     caller = sub.session.principal
     return sub.take(
         lambda: correction_body(materials(*rows)),
@@ -207,17 +215,8 @@ def correct(
 
 
 @router.post(f"/{{case_id}}/{WindowForm.SUPPLEMENT.value}", responses=DONE)
-def supplement(
-    sub: Submitted,
-    material: Rows = None,
-    sha256: Rows = None,
-    size: Rows = None,
-    media_type: Rows = None,
-    license_id: Rows = None,
-    via: Text = "",
-) -> Response:
+def supplement(sub: Submitted, rows: MaterialTable, via: Text = "") -> Response:
     """Supply committed materials for the applicant (补齐). Front desk or lead department."""
-    rows = (material or [], sha256 or [], size or [], media_type or [], license_id or [])
     caller = sub.session.principal
     return sub.take(
         lambda: supplement_body(materials(*rows), via),
