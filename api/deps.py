@@ -12,7 +12,6 @@ from typing import Annotated, Any, Protocol, TypeVar
 from uuid import UUID
 
 from fastapi import Depends, Header, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import AuthConfig, AuthError, Principal, verify_token
@@ -129,8 +128,9 @@ class RuntimeHolder:
 
 # The dependencies every request resolves are coroutines that never block: FastAPI runs a plain
 # function dependency in a worker thread, a round trip that cost more than the work itself. And
-# FastAPI walks a shared dependency's whole subtree again wherever it is used, so the ledger and
-# the caller find the runtime themselves rather than through one more node.
+# every node of a route's dependency tree costs a request more than a dictionary lookup, so the
+# runtime, the time and the caller come from the request itself, each worked out once per request
+# (kept in ``request.state``), rather than through further nodes.
 
 
 async def _runtime(request: Request) -> Runtime:
@@ -151,14 +151,19 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-async def get_clock() -> Clock:
-    """The clock commands are stamped with (tests override this with a fake)."""
-    return system_clock
+def request_time(request: Request) -> datetime:
+    """The time of this request in UTC, read once from the app's clock (``create_app(clock=)``)."""
+    now: datetime | None = getattr(request.state, "now", None)
+    if now is None:
+        clock: Clock = request.app.state.clock
+        now = clock().astimezone(UTC)
+        request.state.now = now
+    return now
 
 
-async def current_time(clock: Annotated[Clock, Depends(get_clock)]) -> datetime:
-    """The time at the edge, whole microseconds in UTC."""
-    return clock().astimezone(UTC)
+async def current_time(request: Request) -> datetime:
+    """The time at the edge, in UTC; the same for every use within one request."""
+    return request_time(request)
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
@@ -186,39 +191,63 @@ def get_reads(runtime: RuntimeDep, now: Now) -> ReadSide:
 LedgerDep = Annotated[CaseLedger, Depends(get_ledger)]
 ReadsDep = Annotated[ReadSide, Depends(get_reads)]
 
-_bearer = HTTPBearer(auto_error=False, description="EdDSA JWT: sub, role, department")
+BEARER_SCHEME = "HTTPBearer"  # the OpenAPI security scheme of every authenticating route
+_authenticating: set[Callable[..., Any]] = set()
 
 
-async def get_principal(
-    request: Request,
-    now: Now,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """The caller named by a valid bearer token (401 otherwise)."""
-    if credentials is None:
+def authenticates(call: Callable[..., Any]) -> bool:
+    """Whether the dependency ``call`` reads the caller's bearer token."""
+    return call in _authenticating
+
+
+def _bearer_token(header: str | None) -> str:
+    scheme, _, token = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
         raise unauthenticated("expected an Authorization: Bearer <token> header")
-    try:
-        return verify_token(credentials.credentials, (await _runtime(request)).auth, now)
-    except AuthError as exc:
-        raise unauthenticated(str(exc)) from None
+    return token.strip()
 
 
+async def authenticated(request: Request) -> Principal:
+    """The caller named by the request's valid bearer token (401 otherwise), checked once."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        token = _bearer_token(request.headers.get("authorization"))
+        auth = (await _runtime(request)).auth
+        try:
+            principal = verify_token(token, auth, request_time(request))
+        except AuthError as exc:
+            raise unauthenticated(str(exc)) from None
+        request.state.principal = principal
+    return principal
+
+
+async def get_principal(request: Request) -> Principal:
+    """The caller named by a valid bearer token (401 otherwise)."""
+    return await authenticated(request)
+
+
+_authenticating.add(get_principal)
 Caller = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+def _authorized(principal: Principal, allowed: frozenset[Role]) -> Principal:
+    if principal.role not in allowed:
+        raise forbidden(
+            f"this route is for {sorted(r.value for r in allowed)}, "
+            f"got role {principal.role.value!r}"
+        )
+    return principal
+
+
+def require(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
     """A dependency letting only callers in ``roles`` through (403 otherwise)."""
     allowed = frozenset(roles)
 
-    async def check(principal: Caller) -> Principal:
-        if principal.role not in allowed:
-            raise forbidden(
-                f"this route is for {sorted(r.value for r in allowed)}, "
-                f"got role {principal.role.value!r}"
-            )
-        return principal
+    async def check(request: Request) -> Principal:
+        return _authorized(await authenticated(request), allowed)
 
     check.__name__ = f"require_{'_'.join(sorted(r.value for r in allowed))}"
+    _authenticating.add(check)
     return check
 
 
@@ -253,28 +282,40 @@ def _channel(role: Role, officer_channel: Channel) -> Channel:
     return officer_channel
 
 
-def command(officer_channel: Channel = Channel.SYSTEM) -> Callable[..., Awaitable[Command]]:
-    """A dependency building the command of a state change from the caller and the headers."""
+def command(
+    officer_channel: Channel = Channel.SYSTEM, roles: Iterable[Role] | None = None
+) -> Callable[..., Awaitable[Command]]:
+    """A dependency building the command of a state change from the caller and the headers;
+    with ``roles``, it lets only callers in them through, as ``require`` does."""
+    allowed = None if roles is None else frozenset(roles)
 
     async def build(
-        caller: Caller, now: Now, key: IdempotencyKey = None, if_match: IfMatch = None
+        request: Request, key: IdempotencyKey = None, if_match: IfMatch = None
     ) -> Command:
+        caller = await authenticated(request)
+        if allowed is not None:
+            _authorized(caller, allowed)
         expected = None
         if if_match is not None:
             expected = int(if_match.strip().removeprefix("W/").strip('"'))
         return Command(
-            at=now,
+            at=request_time(request),
             actor=caller.actor(),
             channel=_channel(caller.role, officer_channel),
             expected_version=expected,
             command_id=key,
         )
 
+    _authenticating.add(build)
     return build
 
 
 DeskCommand = Annotated[Command, Depends(command(Channel.SYSTEM))]
 WindowCommand = Annotated[Command, Depends(command(Channel.WINDOW))]
+# Verification is the busiest route: its one dependency authorizes and builds the command.
+VerifierCommand = Annotated[
+    Command, Depends(command(Channel.SYSTEM, roles=(Role.VERIFIER, Role.OFFICER)))
+]
 
 
 def visible_case(ledger: CaseLedger, case_id: UUID, principal: Principal) -> Case:

@@ -16,7 +16,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.auth import AuthConfig, mint_token
-from api.deps import get_clock
 from api.main import create_app
 from keys import cbor, cose
 from keys.registry import kid_for
@@ -123,8 +122,7 @@ def open_service(tmp_path: Path) -> Iterator[Service]:
     clock = FakeClock()
     tokens = Tokens(clock)
     auth = AuthConfig({ISSUER: (tokens.signer.public_key_der(),)})
-    app = create_app(open_ledger, auth=auth)
-    app.dependency_overrides[get_clock] = lambda: clock
+    app = create_app(open_ledger, auth=auth, clock=clock)
     with TestClient(app) as client:
         yield Service(app, client, handle, clock, tokens)
 
