@@ -36,7 +36,7 @@ def bearer_operations(routers: Iterable[APIRouter]) -> set[tuple[str, str]]:
     for router in routers:
         for route in router.routes:
             if isinstance(route, APIRoute) and any(map(authenticates, _calls(route.dependant))):
-                secured.update((route.path, method.lower()) for method in route.methods)
+                secured.update((route.path, method.lower()) for method in route.methods or ())
     return secured
 
 
