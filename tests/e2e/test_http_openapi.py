@@ -48,6 +48,29 @@ def test_the_document_describes_every_route_with_problem_answers(fuzzed: Service
     assert all(op.get("description") for path in paths.values() for op in path.values())
 
 
+def test_exactly_the_operations_that_answer_401_declare_the_bearer_scheme(fuzzed: Service) -> None:
+    document = fuzzed.client.get("/openapi.json").json()
+    operations = [
+        (f"{method.upper()} {path}", op)
+        for path, ops in document["paths"].items()
+        for method, op in ops.items()
+    ]
+    secured = {label for label, op in operations if op.get("security") == [{"HTTPBearer": []}]}
+    answering_401 = {label for label, op in operations if "401" in op["responses"]}
+    assert "POST /v1/verify" in secured
+    assert "GET /v1/catalog" not in secured
+    assert secured == answering_401
+
+
+def test_a_request_without_a_bearer_token_is_refused_before_its_body_is_read(
+    fuzzed: Service,
+) -> None:
+    for headers in ({}, {"Authorization": "Basic dXNlcjpwYXNz"}, {"Authorization": "Bearer "}):
+        answer = fuzzed.client.post("/v1/verify", json={"purpose": ""}, headers=headers)
+        assert answer.status_code == 401, answer.text
+        assert "Bearer" in answer.json()["detail"]
+
+
 @pytest.mark.parametrize("label", _labels())
 def test_no_request_makes_the_service_fail(
     label: str, fuzzed: Service, api_schema: BaseSchema
