@@ -25,6 +25,7 @@ from ledger.case import Case
 from ledger.commands import Command
 from ledger.errors import UnknownCase
 from projections.database import Database
+from projections.document_store import DocumentStore
 from projections.models import default_read_models
 from projections.runtime import ProjectionRunner, ReadModel
 from projections.transparency import TransparencyLog
@@ -87,11 +88,13 @@ class ReadSide:
 
 @dataclass
 class Runtime:
-    """What requests share: the open ledger, the accepted token issuers and the read side."""
+    """What requests share: the open ledger, the accepted token issuers, the read side and the
+    document store (None where the ledger keeps no SQL database)."""
 
     handle: LedgerHandle
     auth: AuthConfig
     reads: ReadSide | None
+    documents: DocumentStore | None = None
 
     @property
     def ledger(self) -> CaseLedger:
@@ -188,8 +191,22 @@ def get_reads(runtime: RuntimeDep, now: Now) -> ReadSide:
     return runtime.reads
 
 
+async def get_documents(request: Request) -> DocumentStore:
+    """The document store."""
+    documents = (await _runtime(request)).documents
+    if documents is None:
+        raise ApiProblem(
+            503,
+            "document-store-unavailable",
+            "Document store unavailable",
+            "this ledger's storage keeps no documents (use SQLite or PostgreSQL)",
+        )
+    return documents
+
+
 LedgerDep = Annotated[CaseLedger, Depends(get_ledger)]
 ReadsDep = Annotated[ReadSide, Depends(get_reads)]
+DocumentsDep = Annotated[DocumentStore, Depends(get_documents)]
 
 BEARER_SCHEME = "HTTPBearer"  # the OpenAPI security scheme of every authenticating route
 _authenticating: set[Callable[..., Any]] = set()

@@ -168,6 +168,8 @@ PROBLEMS: Mapping[type[Exception], Problem] = {
     kx.RegistryConflict: _p(409, "registry-conflict", "The key's history forbids this"),
     # projections
     px.ProjectionError: _p(500, "projection-error", "A read model failed"),
+    px.DocumentRejected: _p(422, "document-rejected", "The document store refused the upload"),
+    px.DocumentNotStored: _p(422, "document-not-stored", "A referenced document is not uploaded"),
     px.UnknownReadModel: _p(500, "unknown-read-model", "The read model is not configured"),
     px.TrackingConflict: _p(503, "read-model-busy", "A read model moved meanwhile; retry"),
     px.TransparencyError: _p(500, "transparency-error", "The transparency log failed"),

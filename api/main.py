@@ -24,6 +24,7 @@ from api.routes import (
     documents,
     keys,
     licenses,
+    materials,
     shared,
     stats,
     verify,
@@ -32,6 +33,7 @@ from keys.errors import UnknownKey
 from keys.signer import Signer
 from ledger.application import CaseLedger
 from projections.database import Database, open_database
+from projections.document_store import DocumentStore
 from projections.errors import ProjectionError
 
 DESCRIPTION = """\
@@ -64,14 +66,15 @@ def open_runtime(
     handle = context_factory()
     config = local_auth_config(handle.keys, auth if auth is not None else AuthConfig.from_env())
     reads = None
-    database = _database(handle.ledger) if read_models else None
-    if database is not None:
+    database = _database(handle.ledger)
+    if database is not None and read_models:
         try:
             log_signer: Signer | None = handle.keys.signer("log")
         except UnknownKey:
             log_signer = None
         reads = ReadSide(handle.ledger, database, log_signer=log_signer)
-    return Runtime(handle, config, reads)
+    documents = None if database is None else DocumentStore(database)
+    return Runtime(handle, config, reads, documents)
 
 
 def _default_context(settings: Settings | None) -> Callable[[], LedgerHandle]:
@@ -143,7 +146,19 @@ def create_app(
     # the busiest come first (verification, then holders' and departments' reads).
     routers = [
         m.router
-        for m in (verify, shared, licenses, keys, cases, catalog, documents, courier, audit, stats)
+        for m in (
+            verify,
+            shared,
+            licenses,
+            keys,
+            cases,
+            catalog,
+            documents,
+            materials,
+            courier,
+            audit,
+            stats,
+        )
     ]
     for router in routers:
         app.include_router(router)

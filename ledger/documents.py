@@ -159,3 +159,18 @@ def notice_items(
             raise InvalidCommand(f"reason for {code!r} must be non-empty text, got {reason!r}")
         listed.append({"material": code, "reason": reason})
     return listed
+
+
+def referenced_documents(data: object) -> set[str]:
+    """The SHA-256 addresses of every document reference anywhere in event data."""
+    found: set[str] = set()
+    if isinstance(data, Mapping):
+        sha256 = data.get("sha256")
+        if data.get("kind") == "document" and isinstance(sha256, str):
+            found.add(sha256)
+        for value in data.values():
+            found |= referenced_documents(value)
+    elif isinstance(data, list | tuple):
+        for value in data:
+            found |= referenced_documents(value)
+    return found

@@ -29,6 +29,17 @@ class TrackingConflict(ProjectionError):
         )
 
 
+# --- document store -----------------------------------------------------------------------------
+
+
+class DocumentRejected(ProjectionError):
+    """An upload the document store refuses: media type, size, or content not of its type."""
+
+
+class DocumentNotStored(ProjectionError):
+    """A reference to a document whose bytes are not in the store (or not as referenced)."""
+
+
 # --- transparency log ---------------------------------------------------------------------------
 
 

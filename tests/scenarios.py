@@ -32,9 +32,21 @@ def officer(department: str, name: str | None = None, **kwargs: str) -> Actor:
 DESK = officer("zwfwzx", "officer-chen")
 
 
+DOCUMENT_BYTES: dict[str, bytes] = {}  # the bytes of every ``doc`` by its address, to upload
+
+
+def document_bytes(label: str, size: int = 2048) -> bytes:
+    """A PDF's bytes of ``size``, different for every ``label``."""
+    head = b"%PDF-1.7\n% " + label.encode() + b"\n"
+    return (head + b"%" * size)[:size]
+
+
 def doc(label: str, size: int = 2048) -> DocumentRef:
-    """A PDF document reference whose hash is derived from ``label``."""
-    return DocumentRef(hashlib.sha256(label.encode()).hexdigest(), size, "application/pdf")
+    """A PDF document reference addressing ``document_bytes(label, size)`` (kept to upload)."""
+    content = document_bytes(label, size)
+    sha256 = hashlib.sha256(content).hexdigest()
+    DOCUMENT_BYTES[sha256] = content
+    return DocumentRef(sha256, len(content), "application/pdf")
 
 
 @dataclass

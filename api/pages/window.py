@@ -15,7 +15,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Form, Query, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.deps import LedgerDep, Now, visible_case
+from api.deps import DocumentsDep, LedgerDep, Now, visible_case
 from api.pages.errors import PageRoute
 from api.pages.labels import CASE_STATUS
 from api.pages.layout import day, facts, label, page, when
@@ -205,22 +205,24 @@ def accept_with_tolerance(
 
 
 @router.post(f"/{{case_id}}/{WindowForm.CORRECT.value}", responses=DONE)
-def correct(sub: Submitted, rows: MaterialTable) -> Response:
+def correct(sub: Submitted, rows: MaterialTable, documents: DocumentsDep) -> Response:
     """Supply the noticed materials for the applicant (a visit). Front desk or lead department."""
     caller = sub.session.principal
     return sub.take(
         lambda: correction_body(materials(*rows)),
-        lambda body, c, r: cases.correct(sub.case_id, body, caller, c, sub.ledger, r),
+        lambda body, c, r: cases.correct(sub.case_id, body, caller, c, sub.ledger, documents, r),
     )
 
 
 @router.post(f"/{{case_id}}/{WindowForm.SUPPLEMENT.value}", responses=DONE)
-def supplement(sub: Submitted, rows: MaterialTable, via: Text = "") -> Response:
+def supplement(
+    sub: Submitted, rows: MaterialTable, documents: DocumentsDep, via: Text = ""
+) -> Response:
     """Supply committed materials for the applicant (补齐). Front desk or lead department."""
     caller = sub.session.principal
     return sub.take(
         lambda: supplement_body(materials(*rows), via),
-        lambda body, c, r: cases.supplement(sub.case_id, body, caller, c, sub.ledger, r),
+        lambda body, c, r: cases.supplement(sub.case_id, body, caller, c, sub.ledger, documents, r),
     )
 
 

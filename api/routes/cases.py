@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Response, status
 from api.deps import (
     Caller,
     DeskCommand,
+    DocumentsDep,
     LedgerDep,
     Now,
     ReadsDep,
@@ -89,20 +90,28 @@ def _for_applicant(ledger: CaseLedger, case_id: UUID, caller: Caller, cmd: Comma
     responses=COMMAND,
 )
 def submit(
-    body: CaseCreate, caller: Caller, cmd: WindowCommand, ledger: LedgerDep, r: Response
+    body: CaseCreate,
+    caller: Caller,
+    cmd: WindowCommand,
+    ledger: LedgerDep,
+    documents: DocumentsDep,
+    r: Response,
 ) -> CommandPublic:
-    """Submit a case. Applicants (online, for themselves) or window officers (naming them)."""
+    """Submit a case with its materials (documents uploaded first). Applicants (online, for
+    themselves) or window officers (naming them)."""
     applicant = caller.sub if caller.role is APPLICANT else body.applicant_id
     if applicant is None or (
         caller.role is APPLICANT and body.applicant_id not in (None, caller.sub)
     ):
         raise forbidden("an applicant submits for themself; staff must name the applicant")
+    refs = material_refs(body.materials)
+    documents.require(refs.values(), uploader=caller.sub)
     case_id = ledger.submit(
         cmd,
         submission_id=submission_id(caller, cmd.command_id),
         item_code=body.item_code,
         applicant_id=applicant,
-        materials=material_refs(body.materials),
+        materials=refs,
     )
     r.headers["Location"] = f"/v1/cases/{case_id}"
     return _done(ledger, cmd, case_id, None, r)
@@ -153,11 +162,15 @@ def correct(
     caller: Caller,
     cmd: WindowCommand,
     ledger: LedgerDep,
+    documents: DocumentsDep,
     r: Response,
 ) -> CommandPublic:
-    """Supply corrected materials. The applicant (own case) or the front desk (a visit)."""
+    """Supply corrected materials (documents uploaded first). The applicant (own case) or the
+    front desk (a visit)."""
     own_case(ledger, case_id, caller)
-    version = ledger.correct(case_id, cmd, materials=material_refs(body.materials))
+    refs = material_refs(body.materials)
+    documents.require(refs.values(), uploader=caller.sub)
+    version = ledger.correct(case_id, cmd, materials=refs)
     return _done(ledger, cmd, case_id, version, r)
 
 
@@ -168,11 +181,14 @@ def supplement(
     caller: Caller,
     cmd: WindowCommand,
     ledger: LedgerDep,
+    documents: DocumentsDep,
     r: Response,
 ) -> CommandPublic:
-    """Supply committed materials (online, e-mail, IM, fax). The applicant (own) or front desk."""
+    """Supply committed materials (online, e-mail, IM, fax; documents uploaded first). The
+    applicant (own case) or the front desk."""
     own_case(ledger, case_id, caller)
     refs = material_refs(body.materials)
+    documents.require(refs.values(), uploader=caller.sub)
     return _done(
         ledger, cmd, case_id, ledger.supplement(case_id, cmd, materials=refs, via=body.via), r
     )

@@ -24,9 +24,10 @@ from keys.store import InMemoryKeyStore
 from ledger.actors import Role
 from ledger.application import CaseLedger
 from ledger.calendar import load_calendar
+from ledger.documents import DocumentRef
 from ledger.persistence import sqlite_env
 from licenses.holder_ids import make_uscc
-from tests.scenarios import BUSINESS, COMPANY, PERMIT, doc, permit_materials
+from tests.scenarios import BUSINESS, COMPANY, DOCUMENT_BYTES, PERMIT, doc, permit_materials
 from tests.unit.ledger.conftest import T0, make_ledger
 
 ISSUER = "test-idp"
@@ -141,8 +142,25 @@ def shared_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service
 # --- the construction-permit story over HTTP ------------------------------------------------------
 
 
-def materials_json(materials: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Material references as request JSON."""
+def upload(svc: Service, headers: dict[str, str], ref: DocumentRef) -> dict[str, Any]:
+    """Upload the bytes ``ref`` addresses (a ``doc``) as the caller of ``headers``."""
+    response = svc.client.post(
+        "/v1/documents",
+        content=DOCUMENT_BYTES[ref.sha256],
+        headers=headers | {"Content-Type": ref.media_type},
+    )
+    assert response.status_code in (200, 201), response.text
+    stored: dict[str, Any] = response.json()
+    return stored
+
+
+def materials_json(
+    svc: Service, headers: dict[str, str], materials: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Material references as request JSON, the documents among them uploaded as the caller."""
+    for ref in materials.values():
+        if isinstance(ref, DocumentRef):
+            upload(svc, headers, ref)
     return {code: ref.as_dict() for code, ref in materials.items()}
 
 
@@ -162,7 +180,7 @@ def ok(response: Any, status: int = 200) -> dict[str, Any]:
 def submit_permit(svc: Service, holder: str = COMPANY, key: str | None = None) -> str:
     """Submit the construction permit online; returns the case id."""
     headers = svc.tokens.applicant(holder) | ({"Idempotency-Key": key} if key else {})
-    body = {"item_code": PERMIT, "materials": materials_json(permit_materials())}
+    body = {"item_code": PERMIT, "materials": materials_json(svc, headers, permit_materials())}
     return str(ok(svc.client.post("/v1/cases", json=body, headers=headers), 201)["case_id"])
 
 
@@ -189,8 +207,8 @@ def review_and_grant(svc: Service, case_id: str) -> None:
     ok(post(svc, case_id, "suspend", svc.tokens.officer(LEAD), step))
     svc.clock.advance(timedelta(days=2))
     ok(post(svc, case_id, "resume", svc.tokens.officer(LEAD)))
-    supplied = {code: doc(label).as_dict() for code, label in SUPPLEMENT.items()}
-    body = {"materials": supplied, "via": "email"}
+    refs = {code: doc(label) for code, label in SUPPLEMENT.items()}
+    body = {"materials": materials_json(svc, svc.tokens.applicant(), refs), "via": "email"}
     ok(post(svc, case_id, "supplement", svc.tokens.applicant(), body))
     decision = {"grant": True, "legal_basis": "《建筑工程施工许可管理办法》第四条"}
     ok(post(svc, case_id, "decide", svc.tokens.officer(LEAD), decision))
@@ -258,8 +276,9 @@ def business_case(svc: Service, *, complete: bool = True, holder: str = COMPANY)
     """Submit an enterprise registration online (all materials, or without the articles)."""
     codes = ["sqs", "zc", "rzwj", "zszm", "wtsh"]
     materials = {code: doc(f"business {code}") for code in codes if complete or code != "zc"}
-    body = {"item_code": BUSINESS, "materials": materials_json(materials)}
-    response = svc.client.post("/v1/cases", json=body, headers=svc.tokens.applicant(holder))
+    headers = svc.tokens.applicant(holder)
+    body = {"item_code": BUSINESS, "materials": materials_json(svc, headers, materials)}
+    response = svc.client.post("/v1/cases", json=body, headers=headers)
     return str(ok(response, 201)["case_id"])
 
 

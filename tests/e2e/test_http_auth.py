@@ -27,7 +27,7 @@ from tests.e2e.conftest import (
     played_permit,
     post,
 )
-from tests.scenarios import BUSINESS, COMPANY, PERMIT
+from tests.scenarios import BUSINESS, COMPANY, PERMIT, doc
 from tests.unit.ledger.conftest import T0
 
 NOW = T0 + timedelta(hours=1)
@@ -161,6 +161,7 @@ class Route:
         return 401 if caller == "anonymous" else 403
 
 
+FORM = doc("application form")  # a material of the permit, uploaded by its applicant
 PUBLIC = frozenset(CALLERS)
 HOLDER = frozenset({"applicant", "stranger"})
 OWNED = {"stranger": 404}  # an applicant never learns of another's record
@@ -203,6 +204,15 @@ def routes(case: str, license_id: str, noticed: str | None = None) -> list[Route
         Route("GET", f"{documents}/receipt.pdf", READERS, special=HIDDEN),
         Route("GET", notice, READERS, department=DESK, special=HIDDEN),
         Route("GET", f"{documents}/decision.pdf", READERS, special=HIDDEN),
+        Route("GET", f"{cmd}/materials/{FORM.sha256}", READERS, special=HIDDEN),
+        # Anyone may upload; only the uploader reads back what was not yet put in a case.
+        Route("POST", "/v1/documents", HOLDER | officer, {"not": "a pdf"}),
+        Route(
+            "GET",
+            f"/v1/documents/{FORM.sha256}",
+            HOLDER | officer,
+            special={"stranger": 404, "officer": 404, "outsider": 404},
+        ),
         Route("POST", f"{cmd}/receive", officer, None, DESK, DEPARTMENT),
         Route(
             "POST",

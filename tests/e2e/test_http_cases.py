@@ -113,16 +113,18 @@ def test_the_one_time_notice_is_given_once_and_a_second_is_refused(service: Serv
 def test_the_applicant_corrects_online_without_a_visit(service: Service) -> None:
     case_id = business_case(service, complete=False)
     ok(post(service, case_id, "notify-correction", service.tokens.officer(DESK), NOTICE))
-    body = {"materials": materials_json({"zc": doc("articles, signed")})}
-    ok(post(service, case_id, "correct", service.tokens.applicant(), body))
+    applicant = service.tokens.applicant()
+    body = {"materials": materials_json(service, applicant, {"zc": doc("articles, signed")})}
+    ok(post(service, case_id, "correct", applicant, body))
     case = ok(service.client.get(f"/v1/cases/{case_id}", headers=service.tokens.applicant()))
     assert case["visits"] == 0 and "zc" in case["materials"]
 
 
 def test_another_applicant_cannot_correct_the_case(service: Service) -> None:
     case_id = business_case(service, complete=False)
-    body = {"materials": materials_json({"zc": doc("articles")})}
-    response = post(service, case_id, "correct", service.tokens.applicant(OTHER_COMPANY), body)
+    other = service.tokens.applicant(OTHER_COMPANY)
+    body = {"materials": materials_json(service, other, {"zc": doc("articles")})}
+    response = post(service, case_id, "correct", other, body)
     problem(response, 404, "unknown-case")
 
 
@@ -145,8 +147,12 @@ def test_a_refusal_without_reasons_fails_validation(service: Service) -> None:
 def test_supplementing_a_material_that_was_not_committed_is_refused(service: Service) -> None:
     case_id = submit_permit(service)
     accept_with_tolerance(service, case_id)
-    body = {"materials": materials_json({"sqb": doc("form again")}), "via": "online"}
-    response = post(service, case_id, "supplement", service.tokens.applicant(), body)
+    applicant = service.tokens.applicant()
+    body = {
+        "materials": materials_json(service, applicant, {"sqb": doc("form again")}),
+        "via": "online",
+    }
+    response = post(service, case_id, "supplement", applicant, body)
     problem(response, 422, "material-not-committed")
 
 

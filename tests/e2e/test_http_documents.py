@@ -63,7 +63,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         noticed = business_case(svc, complete=False)
         ok(post(svc, noticed, "notify-correction", svc.tokens.officer(DESK), NOTICE))
         fixed = {"zc": doc("articles, signed"), "zszm": doc("domicile proof, current")}
-        body = {"materials": materials_json(fixed)}
+        body = {"materials": materials_json(svc, svc.tokens.applicant(), fixed)}
         ok(post(svc, noticed, "correct", svc.tokens.applicant(), body))
         ok(post(svc, noticed, "receive", svc.tokens.officer(DESK)))
         denied = received(svc)
@@ -130,8 +130,8 @@ def test_a_receipt_under_tolerance_lists_the_committed_materials_and_their_date(
 
 def test_the_receipt_of_an_immediate_item_says_it_is_done_the_same_day(service: Service) -> None:
     materials = {code: doc(f"replacement {code}") for code in ("sqs", "sfzm", "ysm")}
-    body = {"item_code": IMMEDIATE, "materials": materials_json(materials)}
     applicant = service.tokens.applicant()
+    body = {"item_code": IMMEDIATE, "materials": materials_json(service, applicant, materials)}
     case_id = ok(service.client.post("/v1/cases", json=body, headers=applicant), 201)["case_id"]
     ok(post(service, case_id, "receive", service.tokens.officer(DESK)))
     response = service.client.get(f"/v1/cases/{case_id}/documents/receipt.pdf", headers=applicant)

@@ -1,0 +1,169 @@
+"""The document store: the bytes of materials and supplements, addressed by their SHA-256, kept
+in the events' own database (DESIGN §3), with who uploaded each. Events carry only the address.
+
+Content addressing makes a stored document immutable and an upload idempotent: the same bytes
+give the same address, whoever sends them and however often.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from ledger.documents import ALLOWED_MEDIA_TYPES, DocumentRef, MaterialRef
+from projections.database import Database
+from projections.errors import DocumentNotStored, DocumentRejected
+
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # a scanned multi-page application, not an archive
+BLOBS = "document_blobs"
+UPLOADS = "document_uploads"
+_DDL_LOCK = 2026120201  # advisory lock key of the store's CREATE statements
+
+# What the first bytes of each accepted media type must be: a declared type that the content
+# contradicts is refused, so an officer opening "a PDF" gets a PDF.
+_SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "application/ofd": (b"PK\x03\x04",),  # GB/T 33190: a ZIP package
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/tiff": (b"II*\x00", b"MM\x00*"),
+}
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A document in the store: its reference and whether this upload stored it first."""
+
+    ref: DocumentRef
+    created: bool
+
+
+def checked_document(content: bytes, media_type: str) -> DocumentRef:
+    """Return the reference of ``content`` as ``media_type``, or refuse what cannot be stored."""
+    declared = media_type.split(";", 1)[0].strip().lower()
+    if declared not in ALLOWED_MEDIA_TYPES:
+        raise DocumentRejected(
+            f"media type must be one of {sorted(ALLOWED_MEDIA_TYPES)}, got {media_type!r}"
+        )
+    if not content:
+        raise DocumentRejected("a document must hold at least one byte, got none")
+    if len(content) > MAX_DOCUMENT_BYTES:
+        raise DocumentRejected(
+            f"a document may hold at most {MAX_DOCUMENT_BYTES} bytes, got {len(content)}"
+        )
+    if not content.startswith(_SIGNATURES[declared]):
+        raise DocumentRejected(
+            f"content does not begin as {declared} does: expected one of "
+            f"{[s.hex() for s in _SIGNATURES[declared]]}, got {content[:8].hex()}"
+        )
+    return DocumentRef(hashlib.sha256(content).hexdigest(), len(content), declared)
+
+
+class DocumentStore:
+    """Stores and returns document bytes by address, and remembers who uploaded each."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        blob = "BYTEA" if database.dialect == "postgres" else "BLOB"
+        self._ddl = (
+            f"CREATE TABLE IF NOT EXISTS {BLOBS} (sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL, "
+            f"media_type TEXT NOT NULL, content {blob} NOT NULL, stored_at TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {UPLOADS} (sha256 TEXT NOT NULL, uploader TEXT NOT NULL, "
+            "uploaded_at TEXT NOT NULL, PRIMARY KEY (sha256, uploader))",
+        )
+        self._ready = False
+
+    def _ensure_tables(self) -> None:
+        # Once per process; concurrent CREATE ... IF NOT EXISTS can collide on PostgreSQL.
+        if self._ready:
+            return
+        with self.database.transaction() as cursor:
+            self.database.lock(cursor, _DDL_LOCK)
+            for statement in self._ddl:
+                cursor.execute(statement)
+        self._ready = True
+
+    def put(
+        self, content: bytes, media_type: str, *, uploader: str, at: datetime
+    ) -> StoredDocument:
+        """Store ``content`` (once) and note ``uploader``; return its reference."""
+        ref = checked_document(content, media_type)
+        stamp = at.isoformat()
+        self._ensure_tables()
+        with self.database.transaction() as cursor:
+            cursor.execute(f"SELECT size, media_type FROM {BLOBS} WHERE sha256 = ?", (ref.sha256,))
+            row = cursor.fetchone()
+            if row is not None and (int(row[0]), str(row[1])) != (ref.size, ref.media_type):
+                # The same bytes as another media type: one address, one type.
+                raise DocumentRejected(
+                    f"document {ref.sha256} is stored as {row[1]}, got it again as {ref.media_type}"
+                )
+            if row is None:
+                cursor.execute(
+                    f"INSERT INTO {BLOBS} (sha256, size, media_type, content, stored_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+                    (ref.sha256, ref.size, ref.media_type, content, stamp),
+                )
+                created = cursor.rowcount == 1
+            else:
+                created = False
+            cursor.execute(
+                f"INSERT INTO {UPLOADS} (sha256, uploader, uploaded_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (sha256, uploader) DO NOTHING",
+                (ref.sha256, uploader, stamp),
+            )
+        return StoredDocument(ref, created)
+
+    def get(self, sha256: str) -> tuple[DocumentRef, bytes] | None:
+        """Return the document at ``sha256`` with its bytes, or None."""
+        self._ensure_tables()
+        with self.database.transaction(write=False) as cursor:
+            cursor.execute(
+                f"SELECT size, media_type, content FROM {BLOBS} WHERE sha256 = ?", (sha256,)
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        return DocumentRef(sha256, int(row[0]), str(row[1])), bytes(row[2])
+
+    def uploaded_by(self, sha256: str, uploader: str) -> bool:
+        """Whether ``uploader`` uploaded the document at ``sha256``."""
+        self._ensure_tables()
+        with self.database.transaction(write=False) as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {UPLOADS} WHERE sha256 = ? AND uploader = ?", (sha256, uploader)
+            )
+            return cursor.fetchone() is not None
+
+    def require(self, refs: Iterable[MaterialRef], *, uploader: str) -> None:
+        """Refuse document references that ``uploader`` did not upload, or whose bytes are not
+        stored with that size and type (e-license references need no bytes): a case refers only
+        to its own party's uploads, so no one reads another's document through their case."""
+        wanted = {ref.sha256: ref for ref in refs if isinstance(ref, DocumentRef)}
+        if not wanted:
+            return
+        self._ensure_tables()
+        with self.database.transaction(write=False) as cursor:
+            marks = ", ".join("?" for _ in wanted)
+            cursor.execute(
+                f"SELECT b.sha256, b.size, b.media_type FROM {BLOBS} b JOIN {UPLOADS} u "
+                f"ON u.sha256 = b.sha256 WHERE u.uploader = ? AND b.sha256 IN ({marks})",
+                (uploader, *wanted),
+            )
+            found = {str(r[0]): (int(r[1]), str(r[2])) for r in cursor.fetchall()}
+        problems = []
+        for sha256, ref in sorted(wanted.items()):
+            stored = found.get(sha256)
+            if stored is None:
+                problems.append(f"{sha256}: not uploaded by {uploader!r}")
+            elif stored != (ref.size, ref.media_type):
+                problems.append(
+                    f"{sha256}: expected {ref.size} bytes of {ref.media_type} as referenced, "
+                    f"stored {stored[0]} bytes of {stored[1]}"
+                )
+        if problems:
+            raise DocumentNotStored(
+                "upload each document before referring to it: " + "; ".join(problems)
+            )
