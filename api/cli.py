@@ -25,6 +25,8 @@ from ledger.vault_service import IssuedLicense
 from licenses.qr import qr_png
 from licenses.types import load_license_types
 from licenses.verify import verify_qr_text
+from projections.database import open_database
+from projections.document_store import DocumentStore
 
 ADMIN = Actor("platform-admin", Role.ADMIN)
 
@@ -85,7 +87,8 @@ def cmd_demo(settings: Settings, out_dir: Path | None) -> int:
     context = open_ledger(replace(settings, provisional_calendar=True))
     target = out_dir or settings.data_dir / "demo"
     try:
-        case_id, issued = play_demo(context.ledger, start=_now(), out=print)
+        documents = DocumentStore(open_database(context.ledger.recorder))
+        case_id, issued = play_demo(context.ledger, start=_now(), out=print, documents=documents)
         print()
         print_timeline(context.ledger, case_id, out=print)
         written = write_license_files(context, issued, target, at=_now())

@@ -9,11 +9,18 @@ supplement, and delivery by courier.
 from __future__ import annotations
 
 import hashlib
+import io
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+from api.documents.layout import FONT
 from ledger.actors import Actor, Channel, Role
 from ledger.application import CaseLedger
 from ledger.case import SupplementVia
@@ -24,19 +31,51 @@ from ledger.errors import CommitmentOpen, SecondNoticeRefused
 from ledger.vault_service import IssuedLicense
 from licenses.holder_ids import make_uscc
 from licenses.identifiers import LicenseId
+from projections.document_store import DocumentStore
 
 FOOD_LICENSE = "11512000MB1578349K000112004000"
 MARKET_REGULATION_USCC = "11512000MB1578349K"
+PDF = "application/pdf"
 
 
-def _doc(label: str) -> DocumentRef:
-    return DocumentRef(hashlib.sha256(label.encode()).hexdigest(), 40_960, "application/pdf")
+def material_pdf(title: str, applicant: str) -> bytes:
+    """A one-page PDF standing in for the scan of an applicant's material."""
+    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    out = io.BytesIO()
+    page = canvas.Canvas(out, pagesize=A4, invariant=True)
+    page.setFont(FONT, 18)
+    page.drawString(72, 760, title)
+    page.setFont(FONT, 11)
+    page.drawString(72, 730, f"申请人 {applicant}（演示材料）")
+    page.showPage()
+    page.save()
+    return out.getvalue()
+
+
+def _materials(
+    documents: DocumentStore | None, applicant: str, at: datetime
+) -> Callable[[str], DocumentRef]:
+    """Make the reference of a titled material, its bytes uploaded as the applicant if a store
+    is given (the officer then opens the very document the case refers to)."""
+
+    def doc(title: str) -> DocumentRef:
+        content = material_pdf(title, applicant)
+        if documents is None:
+            return DocumentRef(hashlib.sha256(content).hexdigest(), len(content), PDF)
+        return documents.put(content, PDF, uploader=applicant, at=at).ref
+
+    return doc
 
 
 def play_demo(
-    ledger: CaseLedger, *, start: datetime, out: Callable[[str], None]
+    ledger: CaseLedger,
+    *,
+    start: datetime,
+    out: Callable[[str], None],
+    documents: DocumentStore | None = None,
 ) -> tuple[UUID, IssuedLicense]:
-    """Play the demo case from ``start`` and narrate it; returns the case id and license."""
+    """Play the demo case from ``start`` and narrate it, its documents uploaded to
+    ``documents``; returns the case id and license."""
     clock = [start]
 
     def at(seconds: int = 1) -> datetime:
@@ -54,6 +93,7 @@ def play_demo(
         MARKET_REGULATION_USCC + "001", MARKET_REGULATION_USCC, secrets.token_hex(5).upper(), 1
     )
 
+    _doc = _materials(documents, company, start)
     out(f"食品经营许可 — applicant {company}")
     case_id = ledger.submit(
         Command(at=at(), actor=applicant, channel=Channel.ONLINE),

@@ -75,8 +75,9 @@ class DocumentStore:
         )
         self._ready = False
 
-    def _ensure_tables(self) -> None:
-        # Once per process; concurrent CREATE ... IF NOT EXISTS can collide on PostgreSQL.
+    def create_tables(self) -> None:
+        """Create the store's tables where missing (once per process, serialised)."""
+        # Concurrent CREATE ... IF NOT EXISTS can collide on PostgreSQL: hence the lock.
         if self._ready:
             return
         with self.database.transaction() as cursor:
@@ -91,24 +92,16 @@ class DocumentStore:
         """Store ``content`` (once) and note ``uploader``; return its reference."""
         ref = checked_document(content, media_type)
         stamp = at.isoformat()
-        self._ensure_tables()
+        self.create_tables()
+        # One media type per address: the content's signature fixes it, and no two accepted
+        # types share a signature.
         with self.database.transaction() as cursor:
-            cursor.execute(f"SELECT size, media_type FROM {BLOBS} WHERE sha256 = ?", (ref.sha256,))
-            row = cursor.fetchone()
-            if row is not None and (int(row[0]), str(row[1])) != (ref.size, ref.media_type):
-                # The same bytes as another media type: one address, one type.
-                raise DocumentRejected(
-                    f"document {ref.sha256} is stored as {row[1]}, got it again as {ref.media_type}"
-                )
-            if row is None:
-                cursor.execute(
-                    f"INSERT INTO {BLOBS} (sha256, size, media_type, content, stored_at) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
-                    (ref.sha256, ref.size, ref.media_type, content, stamp),
-                )
-                created = cursor.rowcount == 1
-            else:
-                created = False
+            cursor.execute(
+                f"INSERT INTO {BLOBS} (sha256, size, media_type, content, stored_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+                (ref.sha256, ref.size, ref.media_type, content, stamp),
+            )
+            created = cursor.rowcount == 1
             cursor.execute(
                 f"INSERT INTO {UPLOADS} (sha256, uploader, uploaded_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (sha256, uploader) DO NOTHING",
@@ -118,7 +111,7 @@ class DocumentStore:
 
     def get(self, sha256: str) -> tuple[DocumentRef, bytes] | None:
         """Return the document at ``sha256`` with its bytes, or None."""
-        self._ensure_tables()
+        self.create_tables()
         with self.database.transaction(write=False) as cursor:
             cursor.execute(
                 f"SELECT size, media_type, content FROM {BLOBS} WHERE sha256 = ?", (sha256,)
@@ -130,7 +123,7 @@ class DocumentStore:
 
     def uploaded_by(self, sha256: str, uploader: str) -> bool:
         """Whether ``uploader`` uploaded the document at ``sha256``."""
-        self._ensure_tables()
+        self.create_tables()
         with self.database.transaction(write=False) as cursor:
             cursor.execute(
                 f"SELECT 1 FROM {UPLOADS} WHERE sha256 = ? AND uploader = ?", (sha256, uploader)
@@ -144,7 +137,7 @@ class DocumentStore:
         wanted = {ref.sha256: ref for ref in refs if isinstance(ref, DocumentRef)}
         if not wanted:
             return
-        self._ensure_tables()
+        self.create_tables()
         with self.database.transaction(write=False) as cursor:
             marks = ", ".join("?" for _ in wanted)
             cursor.execute(
