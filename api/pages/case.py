@@ -1,7 +1,7 @@
-"""A case's page (办件详情): where it stands, its deadlines and visits, its progress step by step
-with each step's verification, and its documents as PDF. Its applicant, officers of its
-departments, auditors — as ``GET /v1/cases/{id}`` decides (anyone else gets the same 404 as for a
-case that does not exist).
+"""A case's page (办件详情): where it stands, its deadlines and visits, its materials (each
+document opens), its progress step by step with each step's verification, and its documents as
+PDF. Its applicant, officers of its departments, auditors — as ``GET /v1/cases/{id}`` decides
+(anyone else gets the same 404 as for a case that does not exist).
 """
 
 from __future__ import annotations
@@ -13,15 +13,17 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import HTMLResponse
 
-from api.deps import LedgerDep, Now, visible_case
+from api.deps import DocumentsDep, LedgerDep, Now, visible_case
 from api.pages.errors import PageRoute
 from api.pages.labels import CASE_STATUS, CHANNEL, EVENT, ROLE
 from api.pages.layout import day, facts, label, page, table, when
 from api.pages.session import Session, signed_in
 from api.routes.cases import case_public, get_timeline
 from api.routes.documents import get_correction_notice, get_decision, get_receipt
+from api.routes.materials import Sha256, get_case_document
 from ledger.actors import Role
 from ledger.case import Case
+from ledger.documents import DocumentRef
 
 router = APIRouter(
     prefix="/pages/cases",
@@ -51,6 +53,21 @@ def _documents(case: Case) -> str:
         if issued
     )
     return f"<h2>文书</h2><ul>{links}</ul>" if links else ""
+
+
+def _materials(case: Case) -> str:
+    """The materials the case holds: each document opens, each e-license is named by number."""
+    rows = []
+    for code, ref in sorted(case.materials.items()):
+        name = escape(case.terms.material(code).name)
+        if isinstance(ref, DocumentRef):
+            link = f"/pages/cases/{case.id}/materials/{ref.sha256}"
+            held = f'<a href="{link}">查看</a>（{escape(ref.media_type)}，{ref.size} 字节）'
+            proof = f'<span class="code">SHA-256 {ref.sha256}</span>'
+        else:
+            held, proof = "电子证照（免交纸质材料）", escape(ref.license_id)
+        rows.append((name, held, proof))
+    return "<h2>申请材料</h2>" + table(("材料", "已收", "标识"), rows, empty="尚未提交材料")
 
 
 def actor_name(actor: dict[str, Any]) -> str:
@@ -95,7 +112,7 @@ def case_page(session: Reader, ledger: LedgerDep, case_id: UUID) -> HTMLResponse
         for s in steps
     )
     progress = table(("时间", "环节", "办理人", "渠道", "验签"), rows)
-    body = f"{summary}{_documents(found)}<h2>办理进度</h2>{progress}"
+    body = f"{summary}{_materials(found)}{_documents(found)}<h2>办理进度</h2>{progress}"
     return page(f"办件详情：{case.item_name}", body, nav=session.nav())
 
 
@@ -109,3 +126,19 @@ def case_document(
 ) -> Response:
     """A case's receipt, correction notice or decision as ``/v1/cases/{id}/documents`` serves it."""
     return _DOCUMENTS[name](case_id, session.principal, ledger, now)
+
+
+@router.get(
+    "/{case_id}/materials/{sha256}",
+    response_class=Response,
+    responses={200: {"content": {"*/*": {}}, "description": "the material's bytes"}},
+)
+def case_material(
+    session: Reader,
+    ledger: LedgerDep,
+    documents: DocumentsDep,
+    case_id: UUID,
+    sha256: str = Sha256,
+) -> Response:
+    """A document the case refers to, as ``/v1/cases/{id}/materials/{sha256}`` serves it."""
+    return get_case_document(case_id, session.principal, ledger, documents, sha256)

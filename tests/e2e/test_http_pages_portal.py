@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.browser import browser, signed_in
 from tests.e2e.conftest import OTHER_COMPANY, Service, ok, open_service, played_permit
-from tests.scenarios import COMPANY
+from tests.scenarios import COMPANY, DOCUMENT_BYTES, doc
 
 
 @dataclass
@@ -98,6 +98,23 @@ def test_the_case_page_links_the_documents_the_case_has_as_pdf(holder: Holder) -
     assert client.get(f"{documents}/gossip.pdf").status_code == 422
     stranger = signed_in(svc, svc.tokens.applicant(OTHER_COMPANY))
     assert stranger.get(f"{documents}/decision.pdf").status_code == 404
+
+
+def test_the_case_page_lists_its_materials_and_each_document_opens(holder: Holder) -> None:
+    svc = holder.service
+    client = signed_in(svc, svc.tokens.applicant())
+    page = client.get(f"/pages/cases/{holder.case_id}").text
+    form = doc("application form")
+    link = f"/pages/cases/{holder.case_id}/materials/{form.sha256}"
+    assert "申请材料" in page and f'href="{link}"' in page
+    assert "电子证照（免交纸质材料）" in page  # the planning permit, given by number
+    opened = client.get(link)
+    assert opened.status_code == 200 and opened.content == DOCUMENT_BYTES[form.sha256]
+    assert opened.headers["content-type"] == "application/pdf"
+    stranger = signed_in(svc, svc.tokens.applicant(OTHER_COMPANY))
+    assert stranger.get(link).status_code == 404
+    outside = f"/pages/cases/{holder.case_id}/materials/{'0' * 64}"
+    assert client.get(outside).status_code == 404
 
 
 def test_another_applicants_case_is_a_404_page_as_if_it_did_not_exist(holder: Holder) -> None:
