@@ -1,7 +1,8 @@
 """The window page of one case (窗口办理): where it stands and the window officer's forms its status
 allows, each taken through the JSON case route of the same name with the session's CSRF token and
 at the version shown (a stale form is refused and changes nothing). Officers of the case's
-departments or the service centre; the ledger decides which of them may act.
+departments or the service centre; the ledger decides which of them may act. The correction and
+supplement forms post their material files, which are stored as the officer's uploads first.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from html import escape
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Form, Query, Response
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import UploadFile as FilePart
 
 from api.deps import DocumentsDep, LedgerDep, Now, visible_case
 from api.pages.errors import PageRoute
@@ -24,6 +26,7 @@ from api.pages.window_forms import (
     WindowForm,
     correction_body,
     dispatch_body,
+    file_content,
     form_html,
     invalid_fields,
     materials,
@@ -38,6 +41,8 @@ from ledger.actors import Channel, Role
 from ledger.application import CaseLedger
 from ledger.commands import Command
 from ledger.timeline import timeline
+from projections.document_store import DocumentStore
+from projections.errors import DocumentRejected
 
 FORM = "desk-window"
 PATH = "/pages/desk/window"
@@ -54,22 +59,24 @@ router = APIRouter(
 Officer = Annotated[Session, Depends(signed_in(Role.OFFICER))]
 Rows = Annotated[list[str] | None, Form()]
 Text = Annotated[str, Form(max_length=4000)]
+Files = Annotated[list[UploadFile] | None, File()]
+Table = tuple[list[str], list[FilePart], list[str]]  # each row's code, file and e-license number
 
 
 async def material_rows(
-    material: Rows = None,
-    sha256: Rows = None,
-    size: Rows = None,
-    media_type: Rows = None,
-    license_id: Rows = None,
-) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
-    """The columns of a form's material table as posted (empty where it has no rows)."""
-    return (material or [], sha256 or [], size or [], media_type or [], license_id or [])
+    request: Request, material: Rows = None, license_id: Rows = None, file: Files = None
+) -> Table:
+    """The columns of a form's material table as posted: each row's code, file and e-license
+    number (empty where it has no rows)."""
+    # A browser posts a file for every row, an empty nameless one where none was chosen. FastAPI's
+    # list (``file``, declared so the schema shows the form's files) leaves those out and would no
+    # longer line up with the rows, so the files are taken from the form it parsed (kept once).
+    posted = await request.form()
+    files = [part for part in posted.getlist("file") if isinstance(part, FilePart)]
+    return (material or [], files, license_id or [])
 
 
-MaterialTable = Annotated[
-    tuple[list[str], list[str], list[str], list[str], list[str]], Depends(material_rows)
-]
+MaterialTable = Annotated[Table, Depends(material_rows)]
 DONE: dict[int | str, dict[str, Any]] = {303: {"description": "done; to the case's window"}}
 B = TypeVar("B")
 
@@ -83,9 +90,16 @@ def _noticed(ledger: CaseLedger, case_id: UUID) -> list[str]:
 
 
 def window_page(
-    session: Session, ledger: CaseLedger, case_id: UUID, *, error: str = "", status: int = 200
+    session: Session,
+    ledger: CaseLedger,
+    case_id: UUID,
+    *,
+    error: str = "",
+    status: int = 200,
+    slug: str = "validation-failed",
 ) -> HTMLResponse:
-    """The case's window page; ``error`` (with ``status``) says what a refused form lacked."""
+    """The case's window page; ``error`` (with ``status`` and the API's problem ``slug``) says
+    what a refused form lacked."""
     case = visible_case(ledger, case_id, session.principal)
     shown = cases.case_public(case)
     forms = offered(case)
@@ -107,7 +121,7 @@ def window_page(
     csrf = session.csrf(FORM)
     actions = "".join(form_html(f, case, csrf, noticed) for f in forms)
     shown_error = (
-        f'<p class="error">{escape(error)}</p><p class="code">HTTP {status} · validation-failed</p>'
+        f'<p class="error">{escape(error)}</p><p class="code">HTTP {status} · {escape(slug)}</p>'
         if error
         else ""
     )
@@ -129,6 +143,12 @@ class Submission:
     case_id: UUID
     cmd: Command
 
+    def refused(self, error: str, slug: str = "validation-failed") -> Response:
+        """The case's window page again (422), saying what the form lacked; nothing is recorded."""
+        return window_page(
+            self.session, self.ledger, self.case_id, error=error, status=422, slug=slug
+        )
+
     def take(
         self, build: Callable[[], B], call: Callable[[B, Command, Response], object]
     ) -> Response:
@@ -136,10 +156,35 @@ class Submission:
         try:
             body = build()
         except ValueError as exc:  # pydantic's ValidationError, or rows that do not line up
-            error = invalid_fields(exc)
-            return window_page(self.session, self.ledger, self.case_id, error=error, status=422)
+            return self.refused(invalid_fields(exc))
         call(body, self.cmd, Response())  # the route sets the new ETag on it; the page redirects
         return RedirectResponse(f"{PATH}/{self.case_id}", status_code=303)
+
+    def supply(
+        self,
+        table: Table,
+        documents: DocumentStore,
+        build: Callable[[dict[str, dict[str, Any]]], B],
+        call: Callable[[B, Command, Response], object],
+    ) -> Response:
+        """Take a form with a material table: its files checked as the store takes them and its
+        body validated (a 422 form page if bad, nothing stored), then the files stored as this
+        officer's uploads, the only ones the case route lets the officer refer to."""
+        try:
+            rows, files = materials(*table)
+        except DocumentRejected as exc:
+            return self.refused(str(exc), "document-rejected")
+        except ValueError as exc:  # rows that do not line up
+            return self.refused(invalid_fields(exc))
+        uploader = self.session.principal.sub
+
+        def stored_then(body: B, cmd: Command, response: Response) -> object:
+            for upload in files:
+                content = file_content(upload)
+                documents.put(content, upload.content_type or "", uploader=uploader, at=cmd.at)
+            return call(body, cmd, response)
+
+        return self.take(lambda: build(rows), stored_then)
 
 
 async def submission(
@@ -205,23 +250,27 @@ def accept_with_tolerance(
 
 
 @router.post(f"/{{case_id}}/{WindowForm.CORRECT.value}", responses=DONE)
-def correct(sub: Submitted, rows: MaterialTable, documents: DocumentsDep) -> Response:
+def correct(sub: Submitted, table: MaterialTable, documents: DocumentsDep) -> Response:
     """Supply the noticed materials for the applicant (a visit). Front desk or lead department."""
     caller = sub.session.principal
-    return sub.take(
-        lambda: correction_body(materials(*rows)),
+    return sub.supply(
+        table,
+        documents,
+        correction_body,
         lambda body, c, r: cases.correct(sub.case_id, body, caller, c, sub.ledger, documents, r),
     )
 
 
 @router.post(f"/{{case_id}}/{WindowForm.SUPPLEMENT.value}", responses=DONE)
 def supplement(
-    sub: Submitted, rows: MaterialTable, documents: DocumentsDep, via: Text = ""
+    sub: Submitted, table: MaterialTable, documents: DocumentsDep, via: Text = ""
 ) -> Response:
     """Supply committed materials for the applicant (补齐). Front desk or lead department."""
     caller = sub.session.principal
-    return sub.take(
-        lambda: supplement_body(materials(*rows), via),
+    return sub.supply(
+        table,
+        documents,
+        lambda rows: supplement_body(rows, via),
         lambda body, c, r: cases.supplement(sub.case_id, body, caller, c, sub.ledger, documents, r),
     )
 

@@ -1,14 +1,17 @@
 """The window officer's forms on one case (受理, 一次性告知, 容缺受理, 代为补正, 代为补齐,
 快递送达, 窗口领取, 不予受理) as HTML, and the API's request bodies built from their fields, so
-bad input is refused by the same pydantic models as over JSON."""
+bad input is refused by the same pydantic models as over JSON; the files of a material table are
+checked as the document store takes them before any body is built."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
 from html import escape
+from typing import Any
 
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
 from api.schemas import (
     CorrectionCreate,
@@ -20,7 +23,9 @@ from api.schemas import (
 )
 from ledger.case import Case
 from ledger.case_values import CaseStatus, SupplementVia
-from ledger.documents import ALLOWED_MEDIA_TYPES, missing_materials
+from ledger.documents import missing_materials
+from projections.document_store import MAX_DOCUMENT_BYTES, checked_document
+from projections.errors import DocumentRejected
 
 
 class WindowForm(StrEnum):
@@ -46,6 +51,10 @@ TITLES = {
     WindowForm.PICK_UP: "窗口领取",
     WindowForm.REFUSE: "不予受理",
 }
+# The forms with a material table, whose files are posted as multipart/form-data.
+UPLOADING = frozenset({WindowForm.CORRECT, WindowForm.SUPPLEMENT})
+# The media types the document store accepts (ALLOWED_MEDIA_TYPES), so the file picker offers those.
+ACCEPT = "application/pdf,application/ofd,image/jpeg,image/png,image/tiff"
 # Which forms the page shows in each status: those whose command the case's guards accept there
 # (ledger/case_acceptance.py, ledger/case_results.py). It only spares the officer a form bound to
 # fail; the ledger still judges every submission and refuses the rest with its own page.
@@ -114,19 +123,15 @@ def _material_name(case: Case, code: str) -> str:
 
 
 def _material_rows(case: Case, codes: Sequence[str]) -> str:
-    types = "".join(f'<option value="{t}">{t}</option>' for t in sorted(ALLOWED_MEDIA_TYPES))
     rows = "".join(
         f'<tr><td><input type="hidden" name="material" value="{escape(code)}">'
         f"{_material_name(case, code)}</td>"
-        '<td><input type="text" name="sha256" maxlength="64" pattern="[0-9a-f]{64}"></td>'
-        '<td><input type="number" name="size" min="1"></td>'
-        f'<td><select name="media_type">{types}</select></td>'
+        f'<td><input type="file" name="file" accept="{ACCEPT}"></td>'
         '<td><input type="text" name="license_id" maxlength="128"></td></tr>'
         for code in codes
     )
     head = "".join(
-        f"<th>{h}</th>"
-        for h in ("材料", "文件 SHA-256", "大小（字节）", "文件类型", "或电子证照编号")
+        f"<th>{h}</th>" for h in ("材料", "上传文件（PDF、OFD、JPEG、PNG、TIFF）", "或电子证照编号")
     )
     return f"<table><tr>{head}</tr>{rows}</table>"
 
@@ -189,9 +194,10 @@ def _fields(form: WindowForm, case: Case, noticed: Sequence[str]) -> str:
 def form_html(form: WindowForm, case: Case, csrf: str, noticed: Sequence[str]) -> str:
     """One form, posting at the case's current version with the session's CSRF token."""
     target = f"/pages/desk/window/{case.id}/{form.value}"
+    enctype = ' enctype="multipart/form-data"' if form in UPLOADING else ""
     return (
         f"<h2>{TITLES[form]}</h2>"
-        f'<form method="post" action="{target}"><input type="hidden" name="csrf" '
+        f'<form method="post" action="{target}"{enctype}><input type="hidden" name="csrf" '
         f'value="{escape(csrf)}"><input type="hidden" name="version" value="{case.version}">'
         f"{_fields(form, case, noticed)}<p><button>{TITLES[form]}</button></p></form>"
     )
@@ -230,35 +236,40 @@ def dispatch_body(courier: str, tracking_number: str) -> DispatchCreate:
     )
 
 
+def file_content(upload: UploadFile) -> bytes:
+    """The bytes of an uploaded file, read from its start: one byte more than the store keeps at
+    most, so an oversized file is refused without being held whole."""
+    upload.file.seek(0)
+    return upload.file.read(MAX_DOCUMENT_BYTES + 1)
+
+
 def materials(
-    material: list[str],
-    sha256: list[str],
-    size: list[str],
-    media_type: list[str],
-    license_id: list[str],
-) -> dict[str, dict[str, str]]:
-    """The materials of the rows filled in: an e-license number, or a document's hash and size."""
-    found: dict[str, dict[str, str]] = {}
-    for code, digest, length, kind, number in zip(
-        material, sha256, size, media_type, license_id, strict=True
-    ):
+    material: Sequence[str], files: Sequence[UploadFile], license_id: Sequence[str]
+) -> tuple[dict[str, dict[str, Any]], list[UploadFile]]:
+    """The materials of the rows filled in (an e-license number, or a file's reference as the
+    store will keep it) and the files to store; ``DocumentRejected`` if it would refuse one."""
+    found: dict[str, dict[str, Any]] = {}
+    chosen: list[UploadFile] = []
+    for code, upload, number in zip(material, files, license_id, strict=True):
         if number.strip():
             found[code] = {"kind": "e_license", "license_id": number.strip()}
-        elif digest.strip() or length.strip():
-            found[code] = {
-                "kind": "document",
-                "sha256": digest.strip(),
-                "size": length.strip(),
-                "media_type": kind,
-            }
-    return found
+        elif upload.filename or upload.size:
+            # A browser posts an empty, nameless file for a row whose file was not chosen; a chosen
+            # file that is empty is the store's to refuse.
+            try:
+                ref = checked_document(file_content(upload), upload.content_type or "")
+            except DocumentRejected as exc:
+                raise DocumentRejected(f"材料 {code} 的文件不能接收：{exc}") from exc
+            found[code] = ref.as_dict()
+            chosen.append(upload)
+    return found, chosen
 
 
-def correction_body(rows: dict[str, dict[str, str]]) -> CorrectionCreate:
+def correction_body(rows: dict[str, dict[str, Any]]) -> CorrectionCreate:
     """The correction's body."""
     return CorrectionCreate.model_validate({"materials": rows})
 
 
-def supplement_body(rows: dict[str, dict[str, str]], via: str) -> SupplementCreate:
+def supplement_body(rows: dict[str, dict[str, Any]], via: str) -> SupplementCreate:
     """The supplement's body."""
     return SupplementCreate.model_validate({"materials": rows, "via": via})

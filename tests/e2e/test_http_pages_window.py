@@ -1,17 +1,21 @@
 """The window page of a case on the officer's desk: receipt, the one-time notice, tolerance
 acceptance, correction and supplement on the applicant's behalf, courier dispatch, pick-up and
 refusal, each through the case routes at the version shown and with the form's CSRF token; stale,
-forged, invalid and unauthorised submissions are refused with a page and record nothing."""
+forged, invalid and unauthorised submissions are refused with a page and record nothing. The
+correction and supplement forms upload each material's file as a browser posts it."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from ledger.documents import ALLOWED_MEDIA_TYPES, DocumentRef
 from tests.e2e.browser import form_token, signed_in
 from tests.e2e.conftest import (
     BUSINESS_DESK,
@@ -25,10 +29,14 @@ from tests.e2e.conftest import (
     post,
     submit_permit,
 )
-from tests.scenarios import doc
+from tests.scenarios import doc, document_bytes
 
 WINDOW = "/pages/desk/window"
 ZC = doc("business zc").as_dict()
+# A file of a material row as a browser posts it: its name, bytes and media type.
+Upload = tuple[str, bytes, str]
+NO_FILE: Upload = ("", b"", "application/octet-stream")  # a row whose file was not chosen
+BOUNDARY = "caseledger-window-form-boundary"
 
 
 def desk(service: Service) -> TestClient:
@@ -50,13 +58,58 @@ def events(service: Service, case_id: str, kind: str) -> list[dict[str, Any]]:
     return [e for e in timeline if e["type"] == f"case.{kind}"]
 
 
-def fill(client: TestClient, case_id: str, form: str, **fields: str | list[str]) -> Response:
-    """Submit one form of the case's window page with the version and token the page shows."""
+def token(page: str, target: str) -> str:
+    """The CSRF token of the window form posting to ``target`` (one with files too)."""
+    found = re.search(
+        re.escape(target) + r'"[^>]*><input type="hidden" name="csrf" value="([^"]*)"', page
+    )
+    assert found, f"no form posting to {target}"
+    return found.group(1)
+
+
+def multipart(fields: dict[str, str | list[str]], files: Sequence[Upload]) -> bytes:
+    """A form with its files encoded as a browser sends it: a row without a file posts an empty
+    file with an empty name (httpx would leave the name out, and the part would be no file)."""
+    parts = [
+        f'Content-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value.encode()
+        for name, values in fields.items()
+        for value in ([values] if isinstance(values, str) else values)
+    ]
+    parts += [
+        f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        f"Content-Type: {media_type}\r\n\r\n".encode()
+        + content
+        for filename, content, media_type in files
+    ]
+    body = b"".join(f"--{BOUNDARY}\r\n".encode() + part + b"\r\n" for part in parts)
+    return body + f"--{BOUNDARY}--\r\n".encode()
+
+
+def post_files(
+    client: TestClient, target: str, fields: dict[str, str | list[str]], files: Sequence[Upload]
+) -> Response:
+    """Post a form with files as multipart/form-data, as a browser does."""
+    headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    response: Response = client.post(target, content=multipart(fields, files), headers=headers)
+    return response
+
+
+def fill(
+    client: TestClient,
+    case_id: str,
+    form: str,
+    files: Sequence[Upload] | None = None,
+    **fields: str | list[str],
+) -> Response:
+    """Submit one form of the case's window page with the version and token the page shows, and
+    with ``files`` (one a material row) as multipart/form-data."""
     target = f"{WINDOW}/{case_id}/{form}"
     page = client.get(f"{WINDOW}/{case_id}").text
     found = re.search(re.escape(target) + r'".*?name="version" value="(\d+)"', page)
     assert found, f"no {form} form for {case_id}"
-    data = {"csrf": form_token(page, target), "version": found.group(1), **fields}
+    data = {"csrf": token(page, target), "version": found.group(1), **fields}
+    if files is not None:
+        return post_files(client, target, data, files)
     response: Response = client.post(target, data=data)
     return response
 
@@ -67,15 +120,44 @@ def done(response: Response, case_id: str) -> None:
     assert response.headers["location"] == f"{WINDOW}/{case_id}"
 
 
-def document_row(code: str, ref: dict[str, Any]) -> dict[str, list[str]]:
-    """One filled-in material row of a correction or supplement form."""
-    return {
-        "material": [code],
-        "sha256": [ref["sha256"]],
-        "size": [str(ref["size"])],
-        "media_type": [ref["media_type"]],
-        "license_id": [""],
-    }
+def pdf(label: str) -> Upload:
+    """A PDF file chosen for a material row."""
+    return (f"{label}.pdf", document_bytes(label), "application/pdf")
+
+
+def ref_of(upload: Upload) -> dict[str, Any]:
+    """The document reference a case holds for an uploaded file."""
+    _, content, media_type = upload
+    return DocumentRef(hashlib.sha256(content).hexdigest(), len(content), media_type).as_dict()
+
+
+def stored_for(service: Service, upload: Upload) -> bytes | None:
+    """The bytes the desk officer uploaded as ``upload``, read back over the JSON API, or None."""
+    sha256 = ref_of(upload)["sha256"]
+    headers = service.tokens.officer(DESK)
+    response = service.client.get(f"/v1/documents/{sha256}", headers=headers)
+    assert response.status_code in (200, 404), response.text
+    return response.content if response.status_code == 200 else None
+
+
+def rows(codes: Sequence[str], licenses: Sequence[str] | None = None) -> dict[str, list[str]]:
+    """The text columns of a material table: each row's code and e-license number."""
+    return {"material": list(codes), "license_id": list(licenses or [""] * len(codes))}
+
+
+def tolerated(service: Service) -> str:
+    """A construction permit accepted at the window on the commitment to supply ``SUPPLEMENT``."""
+    case_id = submit_permit(service)
+    accept_with_tolerance(service, case_id)
+    return case_id
+
+
+def noticed(service: Service, client: TestClient) -> str:
+    """An enterprise registration without its articles (zc), noticed to correct them."""
+    case_id = business_case(service, complete=False)
+    notice = {"material": ["zc"], "pick": ["zc"], "reason": ["章程缺少股东签字"], "text": "请补正"}
+    done(fill(client, case_id, "notify-correction", **notice), case_id)
+    return case_id
 
 
 def test_the_desk_opens_a_cases_window_page_by_its_number(service: Service) -> None:
@@ -115,9 +197,12 @@ def test_the_one_time_notice_is_given_from_the_page_and_a_second_is_refused(
     [given] = events(service, case_id, "CorrectionNotified")
     assert given["data"]["items"] == [{"material": "zc", "reason": "章程缺少股东签字"}]
     # The applicant brings the articles to the window; the case is back to submitted.
-    done(fill(client, case_id, "correct", **document_row("zc", ZC)), case_id)
+    articles = pdf("business zc")
+    assert ref_of(articles) == ZC
+    done(fill(client, case_id, "correct", [articles], **rows(["zc"])), case_id)
     corrected = case(service, case_id)
     assert (corrected["status"], corrected["materials"]["zc"]) == ("submitted", ZC)
+    assert stored_for(service, articles) == articles[1]  # stored as the officer's upload
     assert corrected["visits"] == 1  # a correction handed in at the window is a visit
     refused = fill(client, case_id, "notify-correction", **notice)
     assert refused.status_code == 409 and "second-notice-refused" in refused.text
@@ -179,22 +264,106 @@ def test_a_past_or_missing_commitment_date_and_an_empty_commitment_record_nothin
     assert events(service, case_id, "AcceptedWithTolerance") == []
 
 
+def test_the_correction_and_supplement_forms_upload_files_instead_of_typed_hashes(
+    service: Service,
+) -> None:
+    client = desk(service)
+    for case_id, form in (
+        (tolerated(service), "supplement"),
+        (noticed(service, client), "correct"),
+    ):
+        page = client.get(f"{WINDOW}/{case_id}").text
+        target = f"{WINDOW}/{case_id}/{form}"
+        # Only the form with a material table posts files; the others stay plain forms.
+        uploading = re.findall(r'action="([^"]*)" enctype="multipart/form-data">', page)
+        assert uploading == [target] and token(page, target)
+        assert 'name="sha256"' not in page and 'name="size"' not in page
+        accepted = re.findall(r'<input type="file" name="file" accept="([^"]*)">', page)
+        assert accepted and all(set(a.split(",")) == ALLOWED_MEDIA_TYPES for a in accepted)
+
+
 def test_the_window_supplements_the_committed_materials_for_the_applicant(
     service: Service,
 ) -> None:
-    case_id = submit_permit(service)
-    accept_with_tolerance(service, case_id)
-    refs = {code: doc(label).as_dict() for code, label in SUPPLEMENT.items()}
-    rows: dict[str, list[str]] = {}
-    for code, ref in refs.items():
-        for field, values in document_row(code, ref).items():
-            rows.setdefault(field, []).extend(values)
-    done(fill(desk(service), case_id, "supplement", via="email", **rows), case_id)
+    case_id = tolerated(service)
+    files = [pdf(label) for label in SUPPLEMENT.values()]
+    supplied_by = {"via": "email", **rows(list(SUPPLEMENT))}
+    done(fill(desk(service), case_id, "supplement", files, **supplied_by), case_id)
     supplied = case(service, case_id)
     assert supplied["open_commitments"] == []
-    assert all(supplied["materials"][code] == ref for code, ref in refs.items())
+    for code, upload in zip(SUPPLEMENT, files, strict=True):
+        assert supplied["materials"][code] == ref_of(upload)
+        assert stored_for(service, upload) == upload[1]
     [event] = events(service, case_id, "Supplemented")
     assert event["data"]["via"] == "email"
+    assert event["data"]["materials"] == {
+        c: ref_of(f) for c, f in zip(SUPPLEMENT, files, strict=True)
+    }
+
+
+def test_a_row_without_a_file_is_skipped_and_an_e_license_number_needs_no_file(
+    service: Service,
+) -> None:
+    case_id = tolerated(service)
+    funds = pdf("window zjls")
+    table = rows(["zjls", "aqxk", "zljd"], ["", "AQ-2026-000123", ""])
+    # The safety licence's file is chosen too, but its e-license number is what the row gives.
+    files = [funds, pdf("window aqxk"), NO_FILE]
+    done(fill(desk(service), case_id, "supplement", files, via="online", **table), case_id)
+    supplied = case(service, case_id)
+    assert supplied["materials"]["zjls"] == ref_of(funds)
+    assert supplied["materials"]["aqxk"] == {"kind": "e_license", "license_id": "AQ-2026-000123"}
+    assert "zljd" not in supplied["materials"] and supplied["open_commitments"] == ["zljd"]
+    assert stored_for(service, pdf("window aqxk")) is None
+
+
+def test_a_file_the_store_refuses_is_a_422_form_page_and_changes_nothing(
+    service: Service,
+) -> None:
+    case_id = tolerated(service)
+    client = desk(service)
+    before = case(service, case_id)
+    funds = pdf("window refused zjls")
+    refused: list[tuple[Upload, str]] = [
+        (("licence.pdf", b"this is plain text, not a PDF\n", "application/pdf"), "does not begin"),
+        (("licence.pdf", b"", "application/pdf"), "at least one byte"),
+        (("licence.txt", b"%PDF-1.7\n", "text/plain"), "media type must be one of"),
+    ]
+    for bad, reason in refused:
+        files = [funds, bad, NO_FILE]
+        response = fill(client, case_id, "supplement", files, via="online", **rows(SUPPLEMENT))
+        assert response.status_code == 422, response.text
+        assert "document-rejected" in response.text and reason in response.text
+        assert "材料 aqxk 的文件不能接收" in response.text
+        assert f"{WINDOW}/{case_id}/supplement" in response.text  # the form, to try again
+    # A table whose files do not line up with its rows is no table at all.
+    short = fill(client, case_id, "supplement", [funds], via="online", **rows(SUPPLEMENT))
+    assert short.status_code == 422 and "表单内容不完整" in short.text
+    after = case(service, case_id)
+    assert (after["version"], after["materials"]) == (before["version"], before["materials"])
+    assert after["open_commitments"] == before["open_commitments"]
+    assert events(service, case_id, "Supplemented") == []
+    assert stored_for(service, funds) is None  # the good file of the refused form is not kept
+
+
+def test_a_correction_without_the_forms_csrf_token_is_refused_and_stores_nothing(
+    service: Service,
+) -> None:
+    client = desk(service)
+    case_id = noticed(service, client)
+    before = case(service, case_id)
+    target = f"{WINDOW}/{case_id}/correct"
+    articles = pdf("window forged zc")
+    version = str(before["version"])
+    other_form = form_token(client.get("/pages/desk").text, "/pages/logout")
+    for forged in ({}, {"csrf": ""}, {"csrf": other_form}):
+        fields: dict[str, str | list[str]] = {"version": version, **forged, **rows(["zc"])}
+        response = post_files(client, target, fields, [articles])
+        assert response.status_code == 403 and "CSRF" in response.text
+    after = case(service, case_id)
+    assert (after["version"], after["materials"]) == (before["version"], before["materials"])
+    assert events(service, case_id, "Corrected") == []
+    assert stored_for(service, articles) is None
 
 
 def issued(service: Service) -> str:
