@@ -40,6 +40,11 @@ class StoredDocument:
     created: bool
 
 
+def sniffed_media_type(content: bytes) -> str | None:
+    """The accepted media type whose signature ``content`` begins with, if any."""
+    return next((t for t, marks in _SIGNATURES.items() if content.startswith(marks)), None)
+
+
 def checked_document(content: bytes, media_type: str) -> DocumentRef:
     """Return the reference of ``content`` as ``media_type``, or refuse what cannot be stored."""
     declared = media_type.split(";", 1)[0].strip().lower()

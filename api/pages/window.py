@@ -27,6 +27,7 @@ from api.pages.window_forms import (
     correction_body,
     dispatch_body,
     file_content,
+    file_media_type,
     form_html,
     invalid_fields,
     materials,
@@ -181,7 +182,7 @@ class Submission:
         def stored_then(body: B, cmd: Command, response: Response) -> object:
             for upload in files:
                 content = file_content(upload)
-                documents.put(content, upload.content_type or "", uploader=uploader, at=cmd.at)
+                documents.put(content, file_media_type(upload), uploader=uploader, at=cmd.at)
             return call(body, cmd, response)
 
         return self.take(lambda: build(rows), stored_then)

@@ -24,7 +24,11 @@ from api.schemas import (
 from ledger.case import Case
 from ledger.case_values import CaseStatus, SupplementVia
 from ledger.documents import missing_materials
-from projections.document_store import MAX_DOCUMENT_BYTES, checked_document
+from projections.document_store import (
+    MAX_DOCUMENT_BYTES,
+    checked_document,
+    sniffed_media_type,
+)
 from projections.errors import DocumentRejected
 
 
@@ -243,6 +247,18 @@ def file_content(upload: UploadFile) -> bytes:
     return upload.file.read(MAX_DOCUMENT_BYTES + 1)
 
 
+GENERIC_TYPES = frozenset({"", "application/octet-stream"})
+
+
+def file_media_type(upload: UploadFile) -> str:
+    """The media type a browser gave the file, or, where it gave only a generic one (as for an
+    ``.ofd`` file it does not know), the type the file's first bytes show."""
+    given = (upload.content_type or "").split(";", 1)[0].strip().lower()
+    if given in GENERIC_TYPES:
+        return sniffed_media_type(file_content(upload)) or given
+    return upload.content_type or ""
+
+
 def materials(
     material: Sequence[str], files: Sequence[UploadFile], license_id: Sequence[str]
 ) -> tuple[dict[str, dict[str, Any]], list[UploadFile]]:
@@ -257,7 +273,7 @@ def materials(
             # A browser posts an empty, nameless file for a row whose file was not chosen; a chosen
             # file that is empty is the store's to refuse.
             try:
-                ref = checked_document(file_content(upload), upload.content_type or "")
+                ref = checked_document(file_content(upload), file_media_type(upload))
             except DocumentRejected as exc:
                 raise DocumentRejected(f"材料 {code} 的文件不能接收：{exc}") from exc
             found[code] = ref.as_dict()

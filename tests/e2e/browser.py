@@ -1,15 +1,21 @@
 """A browser for the pages: its own cookie jar, signed in through the sign-in form with a bearer
-token of the test identity provider, and the anti-forgery token each form carries."""
+token of the test identity provider, the anti-forgery token each form carries, and forms with
+files posted as a browser encodes them."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from fastapi.testclient import TestClient
 from httpx import Response
 
 from tests.e2e.conftest import Service
 
+# A file of a form's row as a browser posts it: its name, bytes and media type.
+Upload = tuple[str, bytes, str]
+NO_FILE: Upload = ("", b"", "application/octet-stream")  # a row whose file was not chosen
+BOUNDARY = "caseledger-form-boundary"
 _CSRF = r'<form method="post" action="{action}"><input type="hidden" name="csrf" value="([^"]*)">'
 
 
@@ -37,3 +43,30 @@ def signed_in(svc: Service, headers: dict[str, str]) -> TestClient:
     client = browser(svc)
     assert sign_in(client, headers).status_code == 303
     return client
+
+
+def multipart(fields: dict[str, str | list[str]], files: Sequence[Upload]) -> bytes:
+    """A form with its files encoded as a browser sends it: a row without a file posts an empty
+    file with an empty name (httpx would leave the name out, and the part would be no file)."""
+    parts = [
+        f'Content-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value.encode()
+        for name, values in fields.items()
+        for value in ([values] if isinstance(values, str) else values)
+    ]
+    parts += [
+        f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        f"Content-Type: {media_type}\r\n\r\n".encode()
+        + content
+        for filename, content, media_type in files
+    ]
+    body = b"".join(f"--{BOUNDARY}\r\n".encode() + part + b"\r\n" for part in parts)
+    return body + f"--{BOUNDARY}--\r\n".encode()
+
+
+def post_files(
+    client: TestClient, target: str, fields: dict[str, str | list[str]], files: Sequence[Upload]
+) -> Response:
+    """Post a form with files as multipart/form-data, as a browser does."""
+    headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    response: Response = client.post(target, content=multipart(fields, files), headers=headers)
+    return response

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from ledger.documents import ALLOWED_MEDIA_TYPES, DocumentRef
-from tests.e2e.browser import form_token, signed_in
+from tests.e2e.browser import NO_FILE, Upload, form_token, post_files, signed_in
 from tests.e2e.conftest import (
     BUSINESS_DESK,
     DESK,
@@ -33,10 +33,6 @@ from tests.scenarios import doc, document_bytes
 
 WINDOW = "/pages/desk/window"
 ZC = doc("business zc").as_dict()
-# A file of a material row as a browser posts it: its name, bytes and media type.
-Upload = tuple[str, bytes, str]
-NO_FILE: Upload = ("", b"", "application/octet-stream")  # a row whose file was not chosen
-BOUNDARY = "caseledger-window-form-boundary"
 
 
 def desk(service: Service) -> TestClient:
@@ -65,33 +61,6 @@ def token(page: str, target: str) -> str:
     )
     assert found, f"no form posting to {target}"
     return found.group(1)
-
-
-def multipart(fields: dict[str, str | list[str]], files: Sequence[Upload]) -> bytes:
-    """A form with its files encoded as a browser sends it: a row without a file posts an empty
-    file with an empty name (httpx would leave the name out, and the part would be no file)."""
-    parts = [
-        f'Content-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value.encode()
-        for name, values in fields.items()
-        for value in ([values] if isinstance(values, str) else values)
-    ]
-    parts += [
-        f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-        f"Content-Type: {media_type}\r\n\r\n".encode()
-        + content
-        for filename, content, media_type in files
-    ]
-    body = b"".join(f"--{BOUNDARY}\r\n".encode() + part + b"\r\n" for part in parts)
-    return body + f"--{BOUNDARY}--\r\n".encode()
-
-
-def post_files(
-    client: TestClient, target: str, fields: dict[str, str | list[str]], files: Sequence[Upload]
-) -> Response:
-    """Post a form with files as multipart/form-data, as a browser does."""
-    headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
-    response: Response = client.post(target, content=multipart(fields, files), headers=headers)
-    return response
 
 
 def fill(
@@ -315,6 +284,21 @@ def test_a_row_without_a_file_is_skipped_and_an_e_license_number_needs_no_file(
     assert supplied["materials"]["aqxk"] == {"kind": "e_license", "license_id": "AQ-2026-000123"}
     assert "zljd" not in supplied["materials"] and supplied["open_commitments"] == ["zljd"]
     assert stored_for(service, pdf("window aqxk")) is None
+
+
+def test_a_file_the_browser_gives_no_type_is_taken_by_its_first_bytes(service: Service) -> None:
+    case_id = tolerated(service)
+    # Browsers post an .ofd file they do not know as application/octet-stream.
+    ofd = (
+        "safety.ofd",
+        b"PK\x03\x04" + document_bytes("window ofd")[4:],
+        "application/octet-stream",
+    )
+    table = rows(["zjls"])
+    done(fill(desk(service), case_id, "supplement", [ofd], via="online", **table), case_id)
+    held = case(service, case_id)["materials"]["zjls"]
+    assert held["media_type"] == "application/ofd"
+    assert stored_for(service, ("safety.ofd", ofd[1], "application/ofd")) == ofd[1]
 
 
 def test_a_file_the_store_refuses_is_a_422_form_page_and_changes_nothing(
