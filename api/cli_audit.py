@@ -231,6 +231,25 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     return _with_reads(settings, work)
 
 
+def cmd_audit_documents(settings: Settings, args: argparse.Namespace) -> int:
+    """Check every referenced document is stored as referenced and every stored one's bytes."""
+    from projections.document_audit import audit_documents
+    from projections.document_store import DocumentStore
+
+    def work(context: LedgerContext, reads: ReadSide) -> int:
+        report = audit_documents(
+            DocumentStore(_database(context)), progress=_progress("hashing documents")
+        )
+        print(
+            f"\nOK: {report.referenced} documents referred to by events, all stored as referred "
+            f"to; {report.stored} stored documents hash to their addresses "
+            f"({report.unreferenced} uploaded but not referred to)"
+        )
+        return 0
+
+    return _with_reads(settings, work)
+
+
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     """Write an offline bundle for a case: events, inclusion proofs, checkpoint, trust list."""
 
@@ -314,6 +333,9 @@ def add_parsers(sub: Any) -> None:
     consistency.add_argument("--new", type=int)
     verify = audit.add_parser("verify", help="verify every event and the root, on both cores")
     verify.add_argument("--workers", type=int, default=2)
+    audit.add_parser(
+        "documents", help="check stored material documents against their addresses and events"
+    )
     export = audit.add_parser("export", help="write an offline bundle for a case")
     export.add_argument("case_id")
     export.add_argument("-o", "--output")
@@ -341,6 +363,7 @@ def dispatch(settings: Settings, args: argparse.Namespace) -> int | None:
         "proof": cmd_proof,
         "consistency": cmd_consistency,
         "verify": cmd_audit_verify,
+        "documents": cmd_audit_documents,
         "export": cmd_export,
     }
     if args.audit == "verify-bundle":

@@ -20,6 +20,18 @@ MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # a scanned multi-page application, not a
 BLOBS = "document_blobs"
 UPLOADS = "document_uploads"
 _DDL_LOCK = 2026120201  # advisory lock key of the store's CREATE statements
+_REFUSED = "caseledger documents are immutable: UPDATE refused"
+_SQLITE_GUARD = (
+    f"CREATE TRIGGER IF NOT EXISTS {BLOBS}_no_update BEFORE UPDATE ON {BLOBS} "
+    f"BEGIN SELECT RAISE(ABORT, '{_REFUSED}'); END",
+)
+_POSTGRES_GUARD = (
+    f"CREATE OR REPLACE FUNCTION {BLOBS}_immutable() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    f"BEGIN RAISE EXCEPTION '{_REFUSED}' USING ERRCODE = 'insufficient_privilege'; END $$",
+    f"DROP TRIGGER IF EXISTS {BLOBS}_no_update ON {BLOBS}",
+    f"CREATE TRIGGER {BLOBS}_no_update BEFORE UPDATE ON {BLOBS} "
+    f"FOR EACH ROW EXECUTE FUNCTION {BLOBS}_immutable()",
+)
 
 # What the first bytes of each accepted media type must be: a declared type that the content
 # contradicts is refused, so an officer opening "a PDF" gets a PDF.
@@ -71,12 +83,16 @@ class DocumentStore:
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        blob = "BYTEA" if database.dialect == "postgres" else "BLOB"
+        postgres = database.dialect == "postgres"
         self._ddl = (
             f"CREATE TABLE IF NOT EXISTS {BLOBS} (sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL, "
-            f"media_type TEXT NOT NULL, content {blob} NOT NULL, stored_at TEXT NOT NULL)",
+            f"media_type TEXT NOT NULL, content {'BYTEA' if postgres else 'BLOB'} NOT NULL, "
+            "stored_at TEXT NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {UPLOADS} (sha256 TEXT NOT NULL, uploader TEXT NOT NULL, "
             "uploaded_at TEXT NOT NULL, PRIMARY KEY (sha256, uploader))",
+            # Defence in depth: the bytes at an address never change (``audit documents`` finds
+            # what changes them anyway).
+            *(_POSTGRES_GUARD if postgres else _SQLITE_GUARD),
         )
         self._ready = False
 

@@ -119,3 +119,17 @@ def test_rebuild_reports_unknown_models_and_rebuilds_known_ones(
     assert "unknown read model 'no-such-model'" in capsys.readouterr().err
     assert main(["rebuild", "case_board"]) == 0
     assert "rebuilt case_board from" in capsys.readouterr().err
+
+
+def test_audit_documents_passes_on_the_demo_and_names_a_material_changed_at_rest(
+    demo_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "documents"]) == 0
+    assert "6 documents referred to by events, all stored as referred to" in capsys.readouterr().out
+    with sqlite3.connect(demo_data / "ledger.sqlite") as db:
+        (sha256,) = db.execute("SELECT min(sha256) FROM document_blobs").fetchone()
+        db.execute("DROP TRIGGER document_blobs_no_update")
+        db.execute("UPDATE document_blobs SET content = ? WHERE sha256 = ?", (b"%PDF-1.7", sha256))
+    assert main(["audit", "documents"]) == 1
+    failed = capsys.readouterr().err
+    assert "document-altered" in failed and sha256 in failed
