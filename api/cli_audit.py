@@ -23,6 +23,7 @@ from ledger.checkpoint import NoteVerifierKey
 from ledger.errors import LedgerError
 from projections.audit import AuditKeys, audit_verify
 from projections.bundle import export_bundle, verify_bundle
+from projections.document_store import DocumentStore
 from projections.errors import ProjectionError
 from projections.witness import Witness
 
@@ -234,7 +235,6 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_audit_documents(settings: Settings, args: argparse.Namespace) -> int:
     """Check every referenced document is stored as referenced and every stored one's bytes."""
     from projections.document_audit import audit_documents
-    from projections.document_store import DocumentStore
 
     def work(context: LedgerContext, reads: ReadSide) -> int:
         report = audit_documents(
@@ -260,7 +260,11 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         entries = context.ledger.keyring.entries()
         trust = build_trust_list(entries, root=root, issued_at=_now(), sequence=len(entries))
         bundle = export_bundle(
-            reads.log, context.ledger.recorder, UUID(args.case_id), trust_list=trust
+            reads.log,
+            context.ledger.recorder,
+            UUID(args.case_id),
+            trust_list=trust,
+            documents=DocumentStore(_database(context)),
         )
         target = Path(args.output or f"case-{args.case_id}.bundle.cbor")
         target.write_bytes(bundle)
@@ -286,7 +290,8 @@ def cmd_verify_bundle(args: argparse.Namespace) -> int:
         return 1
     print(
         f"OK: case {report.case_id}: {report.events} events, signatures, chain and inclusion "
-        f"in checkpoint {report.checkpoint.size} verify"
+        f"in checkpoint {report.checkpoint.size} verify; {report.documents} documents hash to "
+        "the addresses the events state"
     )
     return 0
 

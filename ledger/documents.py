@@ -161,16 +161,23 @@ def notice_items(
     return listed
 
 
+def document_references(data: object) -> dict[str, Mapping[str, Any]]:
+    """Every document reference anywhere in event data, by its SHA-256 address (the first one
+    met where the same address is referred to twice)."""
+    found: dict[str, Mapping[str, Any]] = {}
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            sha256 = item.get("sha256")
+            if item.get("kind") == "document" and isinstance(sha256, str):
+                found.setdefault(sha256, item)
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list | tuple):
+            stack.extend(reversed(item))
+    return found
+
+
 def referenced_documents(data: object) -> set[str]:
     """The SHA-256 addresses of every document reference anywhere in event data."""
-    found: set[str] = set()
-    if isinstance(data, Mapping):
-        sha256 = data.get("sha256")
-        if data.get("kind") == "document" and isinstance(sha256, str):
-            found.add(sha256)
-        for value in data.values():
-            found |= referenced_documents(value)
-    elif isinstance(data, list | tuple):
-        for value in data:
-            found |= referenced_documents(value)
-    return found
+    return set(document_references(data))

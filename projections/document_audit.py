@@ -12,7 +12,7 @@ from uuid import UUID
 
 from keys import cose
 from keys.errors import KeyManagementError
-from ledger.documents import referenced_documents
+from ledger.documents import document_references
 from ledger.transcodings import EncodingError, loads
 from projections.database import Database
 from projections.document_store import BLOBS, DocumentStore
@@ -71,25 +71,11 @@ def _references(database: Database) -> dict[str, Reference]:
                 "structure", str(exc), notification_id=notification_id, stream=UUID(stream), seq=seq
             ) from None
         data = payload.get("data") if isinstance(payload, dict) else None
-        for sha256 in referenced_documents(data):
+        for sha256, ref in document_references(data).items():
             if sha256 not in found:
-                found[sha256] = _stated(data, sha256, notification_id, UUID(stream), seq)
+                size, media_type = int(ref["size"]), str(ref["media_type"])
+                found[sha256] = Reference(notification_id, UUID(stream), seq, size, media_type)
     return found
-
-
-def _stated(data: object, sha256: str, notification_id: int, stream: UUID, seq: int) -> Reference:
-    # The size and type the event states for the document, wherever in its data it sits.
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if item.get("kind") == "document" and item.get("sha256") == sha256:
-                size, media_type = int(item["size"]), str(item["media_type"])
-                return Reference(notification_id, stream, seq, size, media_type)
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-    raise AuditFailure("structure", f"document {sha256} vanished from its own event data")
 
 
 def audit_documents(

@@ -98,6 +98,10 @@ def _trace(case_id: UUID, runtime: Runtime, reads: ReadSide, now: datetime) -> s
                 ("检查点", escape(f"{cp.origin}，树大小 {cp.size}")),
                 ("根哈希", f"<code>{cp.root_hash.hex()}</code>"),
                 ("证明", f'<span class="ok">✓ 前 {report.events} 个事件已纳入并验证</span>'),
+                (
+                    "申请材料",
+                    f'<span class="ok">✓ {report.documents} 份材料与签名事件所载哈希一致</span>',
+                ),
             ]
         )
     bundle = f'<p><a href="/pages/audit/cases/{case_id}/bundle">下载离线证据包（CBOR）</a></p>'

@@ -120,13 +120,16 @@ def consistency_proof(
     responses={200: {"content": {"application/cbor": {}}, "description": "case bundle"}},
 )
 def case_bundle(case_id: UUID, runtime: RuntimeDep, reads: ReadsDep, now: Now) -> Response:
-    """The case's events with inclusion proofs and the trust list, checkable offline (CBOR)."""
+    """The case's events with inclusion proofs, the trust list and the documents the events refer
+    to, checkable offline (CBOR)."""
     ledger = runtime.ledger
     ledger.case(case_id)
     entries = ledger.keyring.entries()
     root = runtime.handle.keys.signer("root")
     trust = build_trust_list(entries, root=root, issued_at=now, sequence=len(entries))
-    bundle = export_bundle(reads.log, ledger.recorder, case_id, trust_list=trust)
+    bundle = export_bundle(
+        reads.log, ledger.recorder, case_id, trust_list=trust, documents=runtime.documents
+    )
     headers = {"Content-Disposition": f'attachment; filename="case-{case_id}.cbor"'}
     return Response(bundle, media_type="application/cbor", headers=headers)
 

@@ -44,6 +44,8 @@ def test_an_auditor_traces_each_event_to_a_signer_a_key_and_a_proof(played: Play
     assert f"officer-{LEAD}（{LEAD}）" in text and "申请人 " in text and COMPANY not in text
     assert text.count("✓ 已验证") == len(trace) and "✗" not in text
     assert text.count("✓ 已证明") == len(trace) and f"前 {len(trace)} 个事件已纳入并验证" in text
+    # Five documents with the submission, three with the supplement: every one in the bundle.
+    assert "✓ 8 份材料与签名事件所载哈希一致" in text
 
 
 def test_the_case_bundle_downloads_from_the_page(played: Played) -> None:
