@@ -64,6 +64,15 @@ class DocumentCreate(Strict):
         return DocumentRef(self.sha256, self.size, self.media_type)
 
 
+class DocumentPublic(BaseModel):
+    """A stored document's reference, as a case's materials take it."""
+
+    kind: Literal["document"] = "document"
+    sha256: str = Field(examples=[SHA256])
+    size: int = Field(examples=[48213])
+    media_type: str = Field(examples=["application/pdf"])
+
+
 class ELicenseCreate(Strict):
     """A material satisfied by an e-license in the vault: only its number is given."""
 

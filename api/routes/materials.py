@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Caller, DocumentsDep, LedgerDep, Now, allow, visible_case
 from api.errors import ApiProblem, not_found, problem_responses
+from api.schemas import DocumentPublic
 from ledger.actors import Role
 from ledger.documents import ALLOWED_MEDIA_TYPES, DocumentRef, referenced_documents
 from ledger.timeline import timeline
@@ -31,13 +32,14 @@ UPLOAD_BODY: dict[str, Any] = {
 }
 _STORED = {
     "description": "The document's reference, to put in a case's materials",
+    "model": DocumentPublic,
     "headers": {"Location": {"schema": {"type": "string"}}},
 }
 
 
-def ref_public(ref: DocumentRef) -> dict[str, Any]:
-    """A document reference as request and response JSON (``materials`` take it as it is)."""
-    return ref.as_dict()
+def ref_public(ref: DocumentRef) -> DocumentPublic:
+    """A document reference as response JSON (``materials`` take it as it is)."""
+    return DocumentPublic(sha256=ref.sha256, size=ref.size, media_type=ref.media_type)
 
 
 async def _body(request: Request) -> bytes:
@@ -69,7 +71,7 @@ async def upload_document(
     now: Now,
     response: Response,
     content_type: str = Header(default="", alias="Content-Type", max_length=128),
-) -> dict[str, Any]:
+) -> DocumentPublic:
     """Upload a material's bytes (PDF, OFD, JPEG, PNG, TIFF) with their media type as the
     Content-Type; 201 the first time, 200 for bytes already stored. Applicants, officers."""
     content = await _body(request)
