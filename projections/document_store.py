@@ -171,7 +171,8 @@ class DocumentStore:
         for sha256, ref in sorted(wanted.items()):
             stored = found.get(sha256)
             if stored is None:
-                problems.append(f"{sha256}: not uploaded by {uploader!r}")
+                # The uploader is not named: an applicant's principal is their holder id.
+                problems.append(f"{sha256}: not uploaded by this caller")
             elif stored != (ref.size, ref.media_type):
                 problems.append(
                     f"{sha256}: expected {ref.size} bytes of {ref.media_type} as referenced, "
