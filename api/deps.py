@@ -133,7 +133,9 @@ class RuntimeHolder:
 # function dependency in a worker thread, a round trip that cost more than the work itself. And
 # every node of a route's dependency tree costs a request more than a dictionary lookup, so the
 # runtime, the time and the caller come from the request itself, each worked out once per request
-# (kept in ``request.state``), rather than through further nodes.
+# and kept in its ASGI scope (never in ``request.state``, which a server may seed from state that
+# requests share), rather than through further nodes.
+_NOW, _PRINCIPAL = "caseledger.now", "caseledger.principal"
 
 
 async def _runtime(request: Request) -> Runtime:
@@ -156,11 +158,10 @@ def system_clock() -> datetime:
 
 def request_time(request: Request) -> datetime:
     """The time of this request in UTC, read once from the app's clock (``create_app(clock=)``)."""
-    now: datetime | None = getattr(request.state, "now", None)
+    now: datetime | None = request.scope.get(_NOW)
     if now is None:
         clock: Clock = request.app.state.clock
-        now = clock().astimezone(UTC)
-        request.state.now = now
+        now = request.scope[_NOW] = clock().astimezone(UTC)
     return now
 
 
@@ -226,7 +227,7 @@ def _bearer_token(header: str | None) -> str:
 
 async def authenticated(request: Request) -> Principal:
     """The caller named by the request's valid bearer token (401 otherwise), checked once."""
-    principal: Principal | None = getattr(request.state, "principal", None)
+    principal: Principal | None = request.scope.get(_PRINCIPAL)
     if principal is None:
         token = _bearer_token(request.headers.get("authorization"))
         auth = (await _runtime(request)).auth
@@ -234,7 +235,7 @@ async def authenticated(request: Request) -> Principal:
             principal = verify_token(token, auth, request_time(request))
         except AuthError as exc:
             raise unauthenticated(str(exc)) from None
-        request.state.principal = principal
+        request.scope[_PRINCIPAL] = principal
     return principal
 
 
