@@ -10,8 +10,8 @@ from fastapi import FastAPI, Response
 from fastapi.routing import APIRoute
 
 from api.deps import LedgerDep, VerifierCommand
+from api.license_schemas import VerifyCreate
 from api.main import create_app as create_service
-from api.schemas import VerifyCreate
 
 FLOOR_PATH = "/v1/verify-floor"
 ANSWER = b'{"status":"valid","valid":true,"step":null,"reason":"constant"}'

@@ -13,12 +13,12 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from api.deps import LedgerDep, Now
+from api.license_schemas import VerificationPublic, VerifyCreate
 from api.pages.errors import PageRoute
 from api.pages.labels import STEP, VERIFICATION_STATUS
 from api.pages.layout import facts, page, table
 from api.pages.session import Session, signed_in
 from api.routes.verify import verification_public
-from api.schemas import VerificationPublic, VerifyCreate
 from ledger.actors import Channel, Role
 from ledger.commands import Command
 

@@ -10,13 +10,8 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import Caller, LedgerDep, Now, ReadsDep, allow
 from api.errors import forbidden, problem_responses
-from api.schemas import (
-    HolderQuery,
-    LicensePublic,
-    LicenseUsePublic,
-    StatusChangeCreate,
-    jsonable,
-)
+from api.license_schemas import HolderQuery, LicensePublic, LicenseUsePublic, StatusChangeCreate
+from api.schemas import jsonable
 from ledger.actors import Role
 from ledger.application import CaseLedger
 from ledger.authority import SERVICE_CENTRE

@@ -8,7 +8,8 @@ from fastapi import APIRouter
 
 from api.deps import DeskCommand, LedgerDep, allow
 from api.errors import problem_responses
-from api.schemas import SharedLicensePublic, SharedViewCreate, jsonable
+from api.license_schemas import SharedLicensePublic, SharedViewCreate
+from api.schemas import jsonable
 from ledger.actors import Role
 
 router = APIRouter(prefix="/v1/shared", tags=["shared"], responses=problem_responses(401, 403, 422))

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Response
 
 from api.deps import LedgerDep, VerifierCommand
 from api.errors import problem_responses
-from api.schemas import VerificationPublic, VerifyCreate, jsonable
+from api.license_schemas import VerificationPublic, VerifyCreate
+from api.schemas import jsonable
 from licenses.errors import mask_id
 from licenses.verify import VerificationResult
 
