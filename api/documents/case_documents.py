@@ -1,5 +1,6 @@
 """The documents of a case as PDF: the receipt (受理回执), the one-time correction notice
-(一次性告知书) and the decision (决定书), each drawn from the signed events that made it."""
+(一次性告知书), the refusal notice (不予受理通知书) and the decision (决定书), each drawn from the
+signed events that made it."""
 
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ from licenses.errors import mask_id
 
 RECEIPTS = ("case.Received", "case.AcceptedWithTolerance")
 NOTICE = "case.CorrectionNotified"
+REFUSAL = "case.Refused"
 OPINION = "case.OpinionGiven"
 DECISION = "case.Decided"
 
 
 def not_issued(detail: str) -> ApiProblem:
-    """The 404 for a document the case does not have (yet): not received, notified, decided."""
+    """The 404 for a document the case does not have (yet): not received, notified, refused,
+    decided."""
     return ApiProblem(404, "document-not-issued", "The case has no such document yet", detail)
 
 
@@ -169,6 +172,49 @@ def correction_notice_pdf(ledger: CaseLedger, case: Case, generated_at: datetime
         sheet.text("本案已受理：补正期间办理时限暂停计算，补正后恢复。", "small")
     sheet.text("补正材料可通过网上提交，无需再次到场。", "small")
     trail = Trail("案件", case.id, [entries[0], event])
+    return sheet.render([trail], generated_at)
+
+
+def refusal_notice_pdf(ledger: CaseLedger, case: Case, generated_at: datetime) -> bytes:
+    """The refusal notice (不予受理通知书) of a case refused at intake: its reasons, the legal
+    basis, the right to reconsideration or a lawsuit (《行政许可法》第三十二条)."""
+    entries = signed_events(ledger, case.id)
+    event = _first(entries, REFUSAL)
+    if event is None:
+        raise not_issued(f"case {case.id} was not refused, so it has no refusal notice")
+    submitted = entries[0]
+    holder, _ = case.applicant
+    reasons = [str(r) for r in event.data.get("reasons") or []]
+    legal_basis = str(event.data.get("legal_basis") or "—")
+    sheet = Sheet("不予受理通知书", f"案件编号：{case.id}")
+    sheet.rows(
+        [
+            *_case_rows(case),
+            ("申请时间", when(submitted.at)),
+            ("决定", "不予受理"),
+            ("决定部门", labels.department(event.actor.get("department"))),
+            ("决定人员", labels.officer(event.actor)),
+            ("决定时间", when(event.at)),
+        ]
+    )
+    sheet.space()
+    sheet.text(
+        f"申请人 {mask_id(holder)} 于 {when(submitted.at)} 申请的“{case.terms.name}”事项，"
+        f"经审查，依据{legal_basis}，决定不予受理。"
+    )
+    sheet.heading("不予受理的理由")
+    for number, reason in enumerate(reasons, 1):
+        sheet.text(f"{number}. {reason}")
+    sheet.heading("法律依据")
+    sheet.rows([("不予受理依据", legal_basis), ("事项设定依据", "；".join(case.terms.legal_basis))])
+    sheet.space()
+    sheet.text(
+        "申请人如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，"
+        "或者在六个月内依法提起行政诉讼。"
+    )
+    sheet.text("不予受理的情形消除后，申请人可以重新提出申请。")
+    sheet.text("申请事项依法不属于本机关职权范围的，申请人应当向有关行政机关申请。", "small")
+    trail = Trail("案件", case.id, [submitted, event])
     return sheet.render([trail], generated_at)
 
 

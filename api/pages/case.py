@@ -19,10 +19,16 @@ from api.pages.labels import CASE_STATUS, CHANNEL, EVENT, ROLE
 from api.pages.layout import day, facts, label, page, table, when
 from api.pages.session import Session, signed_in
 from api.routes.cases import case_public, get_timeline
-from api.routes.documents import get_correction_notice, get_decision, get_receipt
+from api.routes.documents import (
+    get_correction_notice,
+    get_decision,
+    get_receipt,
+    get_refusal_notice,
+)
 from api.routes.materials import Sha256, get_case_document
 from ledger.actors import Role
 from ledger.case import Case
+from ledger.case_values import CaseStatus
 from ledger.documents import DocumentRef
 
 router = APIRouter(
@@ -32,10 +38,11 @@ router = APIRouter(
     route_class=PageRoute,
 )
 Reader = Annotated[Session, Depends(signed_in(Role.APPLICANT, Role.OFFICER, Role.AUDITOR))]
-Document = Literal["receipt", "correction-notice", "decision"]
+Document = Literal["receipt", "correction-notice", "refusal-notice", "decision"]
 _DOCUMENTS = {
     "receipt": get_receipt,
     "correction-notice": get_correction_notice,
+    "refusal-notice": get_refusal_notice,
     "decision": get_decision,
 }
 
@@ -45,6 +52,7 @@ def _documents(case: Case) -> str:
     shown = [
         ("receipt", "受理回执", case.receipt_number is not None),
         ("correction-notice", "一次性告知书", case.notice_count > 0),
+        ("refusal-notice", "不予受理通知书", case.status is CaseStatus.REFUSED),
         ("decision", "决定书", case.decision is not None),
     ]
     links = "".join(
@@ -124,7 +132,8 @@ def case_page(session: Reader, ledger: LedgerDep, case_id: UUID) -> HTMLResponse
 def case_document(
     session: Reader, ledger: LedgerDep, now: Now, case_id: UUID, name: Document
 ) -> Response:
-    """A case's receipt, correction notice or decision as ``/v1/cases/{id}/documents`` serves it."""
+    """A case's receipt, correction notice, refusal notice or decision as
+    ``/v1/cases/{id}/documents`` serves it."""
     return _DOCUMENTS[name](case_id, session.principal, ledger, now)
 
 

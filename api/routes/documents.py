@@ -1,5 +1,6 @@
-"""Documents as PDF: a case's receipt, one-time correction notice and decision, and a license's
-printout. Who may read them is who may read the case or the license; each cites its events.
+"""Documents as PDF: a case's receipt, one-time correction notice, refusal notice and decision,
+and a license's printout. Who may read them is who may read the case or the license; each cites
+its events.
 """
 
 from __future__ import annotations
@@ -10,7 +11,12 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from api.deps import Caller, LedgerDep, Now, allow, visible_case
-from api.documents.case_documents import correction_notice_pdf, decision_pdf, receipt_pdf
+from api.documents.case_documents import (
+    correction_notice_pdf,
+    decision_pdf,
+    receipt_pdf,
+    refusal_notice_pdf,
+)
 from api.documents.license_printout import printout_pdf
 from api.errors import problem_responses
 from api.routes.licenses import LicenseId, visible_license
@@ -57,6 +63,17 @@ def get_correction_notice(case_id: UUID, caller: Caller, ledger: LedgerDep, now:
     """The one-time correction notice (一次性告知书); 404 if none was given. As for the case."""
     case = visible_case(ledger, case_id, caller)
     return _inline(correction_notice_pdf(ledger, case, now), f"correction-notice-{case_id}.pdf")
+
+
+@router.get(
+    "/v1/cases/{case_id}/documents/refusal-notice.pdf",
+    response_class=Response,
+    responses=_pdf("不予受理通知书 (refusal notice) as PDF"),
+)
+def get_refusal_notice(case_id: UUID, caller: Caller, ledger: LedgerDep, now: Now) -> Response:
+    """The refusal notice (不予受理通知书); 404 unless the case was refused. As for the case."""
+    case = visible_case(ledger, case_id, caller)
+    return _inline(refusal_notice_pdf(ledger, case, now), f"refusal-notice-{case_id}.pdf")
 
 
 @router.get(

@@ -173,12 +173,15 @@ LICENSE_READERS = frozenset({"applicant", "stranger", "officer", "outsider", "au
 DESK = "zwfwzx"
 
 
-def routes(case: str, license_id: str, noticed: str | None = None) -> list[Route]:
+def routes(
+    case: str, license_id: str, noticed: str | None = None, refused: str | None = None
+) -> list[Route]:
     officer = frozenset({"officer", "outsider"})
     cmd = f"/v1/cases/{case}"
     documents = f"{cmd}/documents"
-    # The played permit had no correction notice; a business case given one stands in.
+    # The played permit had no correction notice nor refusal; business cases given them stand in.
     notice = f"/v1/cases/{noticed or case}/documents/correction-notice.pdf"
+    refusal = f"/v1/cases/{refused or case}/documents/refusal-notice.pdf"
     return [
         Route("GET", "/healthz", PUBLIC),
         Route("GET", "/readyz", PUBLIC),
@@ -203,6 +206,7 @@ def routes(case: str, license_id: str, noticed: str | None = None) -> list[Route
         Route("GET", f"{cmd}/timeline", READERS, special=HIDDEN),
         Route("GET", f"{documents}/receipt.pdf", READERS, special=HIDDEN),
         Route("GET", notice, READERS, department=DESK, special=HIDDEN),
+        Route("GET", refusal, READERS, department=DESK, special=HIDDEN),
         Route("GET", f"{documents}/decision.pdf", READERS, special=HIDDEN),
         Route("GET", f"{cmd}/materials/{FORM.sha256}", READERS, special=HIDDEN),
         # Anyone may upload; only the uploader reads back what was not yet put in a case.
@@ -337,6 +341,7 @@ class World:
     case_id: str
     license_id: str
     noticed: str
+    refused: str
 
 
 @pytest.fixture(scope="module")
@@ -346,7 +351,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         noticed = business_case(service, complete=False)
         notice = {"items": {"zc": "章程缺少股东签字"}, "text": "请一次性补正"}
         ok(post(service, noticed, "notify-correction", service.tokens.officer(DESK), notice))
-        yield World(service, case_id, license_id, noticed)
+        refused = business_case(service)
+        refusal = {"reasons": ["不属于本机关职权范围"], "legal_basis": "《行政许可法》第三十二条"}
+        ok(post(service, refused, "refuse", service.tokens.officer(DESK), refusal))
+        yield World(service, case_id, license_id, noticed, refused)
 
 
 def headers(world: World, caller: str, route: Route) -> dict[str, str]:
@@ -372,7 +380,7 @@ ROUTE_IDS = [f"{r.method} {r.path.split('?')[0]}" for r in routes("{case}", "{li
 def test_every_route_answers_every_caller_as_designed(
     world: World, index: int, caller: str
 ) -> None:
-    route = routes(world.case_id, world.license_id, world.noticed)[index]
+    route = routes(world.case_id, world.license_id, world.noticed, world.refused)[index]
     response = world.service.client.request(
         route.method, route.path, json=route.body, headers=headers(world, caller, route)
     )

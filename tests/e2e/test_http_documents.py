@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from licenses.errors import mask_id
 from licenses.qr import encode_qr_text, qr_png
+from tests.e2e.browser import signed_in
 from tests.e2e.conftest import (
     BUSINESS_DESK,
     DESK,
@@ -41,6 +42,10 @@ DENIAL = {
     "legal_basis": "《中华人民共和国公司法》第六条",
     "reasons": ["住所证明不实", "<b>章程&附件</b>不一致"],  # free text, printed as typed
 }
+REFUSAL = {
+    "legal_basis": "《中华人民共和国行政许可法》第三十二条",
+    "reasons": ["申请事项依法不需要取得行政许可", "申请人<未>按要求提交委托书"],
+}
 
 
 @dataclass
@@ -54,6 +59,7 @@ class World:
     denied: str
     undecided: str  # received only
     submitted: str  # not received
+    refused: str  # refused at intake
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +74,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         ok(post(svc, noticed, "receive", svc.tokens.officer(DESK)))
         denied = received(svc)
         ok(post(svc, denied, "decide", svc.tokens.officer(BUSINESS_DESK), DENIAL))
-        yield World(svc, permit, license_id, noticed, denied, received(svc), business_case(svc))
+        refused = business_case(svc)
+        ok(post(svc, refused, "refuse", svc.tokens.officer(DESK), REFUSAL))
+        undecided, submitted = received(svc), business_case(svc)
+        yield World(svc, permit, license_id, noticed, denied, undecided, submitted, refused)
 
 
 def get(world: World, path: str, headers: dict[str, str] | None = None) -> Any:
@@ -163,6 +172,64 @@ def test_a_case_given_no_notice_has_no_notice_document(world: World) -> None:
     assert "no correction notice" in body["detail"]
 
 
+# --- refusal notice ----------------------------------------------------------------------------
+
+
+def test_a_refusal_notice_names_the_item_the_masked_applicant_and_who_refused(
+    world: World,
+) -> None:
+    shown = document(world, world.refused, "refusal-notice")
+    assert "不予受理通知书" in shown and world.refused in shown
+    assert "企业设立登记" in shown and BUSINESS in shown and "决定不予受理" in shown
+    assert mask_id(COMPANY) in shown and COMPANY not in shown
+    assert "政务服务中心（zwfwzx）" in shown and "officer-zwfwzx" in shown
+
+
+def test_a_refusal_notice_numbers_each_reason_and_states_the_legal_basis(world: World) -> None:
+    shown = document(world, world.refused, "refusal-notice")
+    for number, reason in enumerate(REFUSAL["reasons"], 1):
+        assert f"{number}.{reason}" in shown  # free text, printed as typed
+    assert "不予受理依据" in shown and REFUSAL["legal_basis"] in shown
+
+
+def test_a_refusal_notice_tells_of_reconsideration_a_lawsuit_and_applying_again(
+    world: World,
+) -> None:
+    shown = document(world, world.refused, "refusal-notice")
+    assert "六十日内依法申请行政复议" in shown and "六个月内依法提起行政诉讼" in shown
+    assert "申请人可以重新提出申请" in shown
+
+
+def test_a_case_that_was_not_refused_has_no_refusal_notice(world: World) -> None:
+    for case_id in (world.submitted, world.undecided, world.denied):
+        response = get(world, f"/v1/cases/{case_id}/documents/refusal-notice.pdf")
+        body = problem(response, 404, "document-not-issued")
+        assert "not refused" in body["detail"]
+
+
+def test_the_refusing_desk_and_auditors_read_the_refusal_notice(world: World) -> None:
+    tokens = world.service.tokens
+    path = f"/v1/cases/{world.refused}/documents/refusal-notice.pdf"
+    assert "不予受理通知书" in text(pdf(get(world, path, tokens.officer(DESK))))
+    assert "不予受理通知书" in text(pdf(get(world, path, tokens.auditor())))
+
+
+def test_a_refused_cases_page_links_its_refusal_notice_and_serves_it(world: World) -> None:
+    svc = world.service
+    client = signed_in(svc, svc.tokens.applicant())
+    link = f"/pages/cases/{world.refused}/documents/refusal-notice.pdf"
+    page = client.get(f"/pages/cases/{world.refused}").text
+    assert f'href="{link}"' in page and "不予受理通知书" in page
+    assert "receipt.pdf" not in page and "decision.pdf" not in page
+    served = client.get(link)
+    assert served.content == get(world, link.replace("/pages/", "/v1/")).content
+    assert "refusal-notice.pdf" not in client.get(f"/pages/cases/{world.undecided}").text
+    absent = f"/pages/cases/{world.undecided}/documents/refusal-notice.pdf"
+    assert client.get(absent).status_code == 404
+    stranger = signed_in(svc, svc.tokens.applicant(OTHER_COMPANY))
+    assert stranger.get(link).status_code == 404
+
+
 # --- decision ----------------------------------------------------------------------------------
 
 
@@ -200,6 +267,7 @@ def test_an_undecided_case_has_no_decision_yet(world: World) -> None:
         ("permit", "decision", ("case.Submitted", "case.AcceptedWithTolerance", "case.Decided")),
         ("permit", "decision", ("case.OpinionGiven",)),
         ("denied", "decision", ("case.Submitted", "case.Received", "case.Decided")),
+        ("refused", "refusal-notice", ("case.Submitted", "case.Refused")),
     ],
 )
 def test_every_case_document_cites_the_hashes_of_the_signed_events_it_was_drawn_from(
@@ -212,8 +280,9 @@ def test_every_case_document_cites_the_hashes_of_the_signed_events_it_was_drawn_
         assert entry["event_hash"] in shown and entry["type"] in shown
 
 
-def test_the_same_record_renders_to_the_same_bytes(world: World) -> None:
-    path = f"/v1/cases/{world.permit}/documents/decision.pdf"
+@pytest.mark.parametrize(("case", "name"), [("permit", "decision"), ("refused", "refusal-notice")])
+def test_the_same_record_renders_to_the_same_bytes(world: World, case: str, name: str) -> None:
+    path = f"/v1/cases/{getattr(world, case)}/documents/{name}.pdf"
     assert get(world, path).content == get(world, path).content
 
 
@@ -276,7 +345,7 @@ def test_the_issuing_department_and_auditors_read_the_printout(world: World) -> 
 
 # --- who may read ------------------------------------------------------------------------------
 
-CASE_DOCUMENTS = ("receipt", "correction-notice", "decision")
+CASE_DOCUMENTS = ("receipt", "correction-notice", "refusal-notice", "decision")
 
 
 @pytest.mark.parametrize("name", CASE_DOCUMENTS)
