@@ -55,6 +55,7 @@ DESK = "zwfwzx"  # the service centre's front desk receives cases
 VERIFIER_DEPARTMENT = "zjj"
 PURPOSE = "施工许可"
 FLOOR_PATH = "/v1/verify-floor"  # bench.floor_app: the service's verify route minus the work
+CHECK_PATH = "/v1/verify-check"  # bench.floor_app: the floor plus the offline credential check
 BARE_DEF_PATH = "/v1/verify-def"  # bench.bare_app's plain-def twin of its verify endpoint
 
 
@@ -374,13 +375,20 @@ def measure_verify(kind: str, args: argparse.Namespace, workdir: Path, env: dict
     requests = {
         "verify": post("/v1/verify", body, token),
         "floor": post(FLOOR_PATH, body, token),
+        "check": post(CHECK_PATH, body, token),
         "bare": post("/v1/verify", body, token),
         "bare-def": post(BARE_DEF_PATH, body, token),
     }
     verify = serve_caseledger(env, args.workers, workdir, "verify")
     floor = serve_app("floor", "bench.floor_app:create_app", env, args.workers, workdir)
     bare = serve_app("bare", "bench.bare_app:create_app", env, args.workers, workdir)
-    ports = {"verify": verify.port, "floor": floor.port, "bare": bare.port, "bare-def": bare.port}
+    ports = {
+        "verify": verify.port,
+        "floor": floor.port,
+        "check": floor.port,
+        "bare": bare.port,
+        "bare-def": bare.port,
+    }
     rounds: dict[str, list[Load]] = {name: [] for name in requests}
     try:
         wait_until_valid(verify.port, requests["verify"])
@@ -416,6 +424,7 @@ def measure_verify(kind: str, args: argparse.Namespace, workdir: Path, env: dict
         "bare": "bare endpoint (coroutine)",
         "bare-def": "bare endpoint (plain def)",
         "floor": "floor (auth, parsing, no verify)",
+        "check": "floor + offline credential check",
         "verify": "verify (signed use record)",
     }
     for name, label in labels.items():
@@ -429,6 +438,7 @@ def measure_verify(kind: str, args: argparse.Namespace, workdir: Path, env: dict
     versus_def = median["verify"].rps / median["bare-def"].rps
     print(f"  ratio verify/bare plain def      {versus_def:7.2f}")
     print(f"  ratio floor/bare, same dispatch  {median['floor'].rps / median['bare'].rps:7.2f}")
+    print(f"  ratio check/bare, same dispatch  {median['check'].rps / median['bare'].rps:7.2f}")
 
 
 # --- (b) commands --------------------------------------------------------------------------------
