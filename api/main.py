@@ -142,7 +142,7 @@ def create_app(
             raise ApiProblem(503, "not-ready", "Not ready", type(exc).__name__) from None
         return {"status": "ready", "events": position or 0}
 
-    # Routes are matched in the order they are included, and every miss costs a request time:
+    # Routes are matched in the order they are included, and each miss costs the request time:
     # the busiest come first (verification, then holders' and departments' reads).
     routers = [
         m.router
