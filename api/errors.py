@@ -170,6 +170,7 @@ PROBLEMS: Mapping[type[Exception], Problem] = {
     px.ProjectionError: _p(500, "projection-error", "A read model failed"),
     px.DocumentRejected: _p(422, "document-rejected", "The document store refused the upload"),
     px.DocumentNotStored: _p(422, "document-not-stored", "A referenced document is not uploaded"),
+    px.UploadQuotaExceeded: _p(429, "upload-quota-exceeded", "Too many bytes uploaded today"),
     px.UnknownReadModel: _p(500, "unknown-read-model", "The read model is not configured"),
     px.TrackingConflict: _p(503, "read-model-busy", "A read model moved meanwhile; retry"),
     px.TransparencyError: _p(500, "transparency-error", "The transparency log failed"),
@@ -197,6 +198,7 @@ _BY_STATUS: Mapping[int, Problem] = {
     413: _p(413, "payload-too-large", "Payload too large"),
     415: _p(415, "unsupported-media-type", "Unsupported media type"),
     422: _p(422, "validation-failed", "The request is not valid"),
+    429: _p(429, "too-many-requests", "Too many requests"),
     503: _p(503, "unavailable", "Service unavailable"),
 }
 

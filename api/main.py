@@ -32,6 +32,7 @@ from api.routes import (
 from keys.errors import UnknownKey
 from keys.signer import Signer
 from ledger.application import CaseLedger
+from ledger.documents import APPLICANT_DAILY_UPLOAD_BYTES
 from projections.database import Database, open_database
 from projections.document_store import DocumentStore
 from projections.errors import ProjectionError
@@ -93,9 +94,11 @@ def create_app(
     settings: Settings | None = None,
     read_models: bool = True,
     clock: Clock = system_clock,
+    applicant_upload_quota: int = APPLICANT_DAILY_UPLOAD_BYTES,
 ) -> FastAPI:
     """Return the HTTP service over the ledger ``context_factory`` opens (default: settings);
-    ``clock`` stamps every request (tests give a fake one)."""
+    ``clock`` stamps every request (tests give a fake one); an applicant may upload
+    ``applicant_upload_quota`` bytes a day."""
     factory = context_factory or _default_context(settings)
     holder = RuntimeHolder(lambda: open_runtime(factory, auth, read_models=read_models))
 
@@ -126,6 +129,7 @@ def create_app(
     )
     app.state.runtime = holder
     app.state.clock = clock
+    app.state.applicant_upload_quota = applicant_upload_quota
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["health"])

@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ledger.actors import Role
 from ledger.errors import (
     ELicenseMaterialDemanded,
     ELicenseNotAccepted,
@@ -31,6 +32,8 @@ ALLOWED_MEDIA_TYPES: frozenset[str] = frozenset(
         "image/tiff",
     }
 )
+
+APPLICANT_DAILY_UPLOAD_BYTES = 200 * 1024 * 1024  # ten full applications' scans a day
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _MAX_LICENSE_ID = 128
@@ -181,3 +184,11 @@ def document_references(data: object) -> dict[str, Mapping[str, Any]]:
 def referenced_documents(data: object) -> set[str]:
     """The SHA-256 addresses of every document reference anywhere in event data."""
     return set(document_references(data))
+
+
+def daily_upload_quota(
+    role: Role, applicant_quota: int = APPLICANT_DAILY_UPLOAD_BYTES
+) -> int | None:
+    """The bytes a caller in ``role`` may upload in a day: applicants are capped (the endpoint is
+    public to every citizen); staff scanning paper at the window are not."""
+    return applicant_quota if role is Role.APPLICANT else None

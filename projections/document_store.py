@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ledger.documents import ALLOWED_MEDIA_TYPES, DocumentRef, MaterialRef
-from projections.database import Database
-from projections.errors import DocumentNotStored, DocumentRejected
+from projections.database import Database, ViewCursor
+from projections.errors import DocumentNotStored, DocumentRejected, UploadQuotaExceeded
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # a scanned multi-page application, not an archive
+QUOTA_WINDOW = timedelta(days=1)
 BLOBS = "document_blobs"
 UPLOADS = "document_uploads"
 _DDL_LOCK = 2026120201  # advisory lock key of the store's CREATE statements
@@ -88,8 +89,12 @@ class DocumentStore:
             f"CREATE TABLE IF NOT EXISTS {BLOBS} (sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL, "
             f"media_type TEXT NOT NULL, content {'BYTEA' if postgres else 'BLOB'} NOT NULL, "
             "stored_at TEXT NOT NULL)",
+            # uploaded_at in POSIX seconds: the upload quota sums a window of them.
             f"CREATE TABLE IF NOT EXISTS {UPLOADS} (sha256 TEXT NOT NULL, uploader TEXT NOT NULL, "
-            "uploaded_at TEXT NOT NULL, PRIMARY KEY (sha256, uploader))",
+            f"uploaded_at {'DOUBLE PRECISION' if postgres else 'REAL'} NOT NULL, "
+            "PRIMARY KEY (sha256, uploader))",
+            f"CREATE INDEX IF NOT EXISTS {UPLOADS}_by_uploader "
+            f"ON {UPLOADS} (uploader, uploaded_at)",
             # Defence in depth: the bytes at an address never change (``audit documents`` finds
             # what changes them anyway).
             *(_POSTGRES_GUARD if postgres else _SQLITE_GUARD),
@@ -108,15 +113,24 @@ class DocumentStore:
         self._ready = True
 
     def put(
-        self, content: bytes, media_type: str, *, uploader: str, at: datetime
+        self,
+        content: bytes,
+        media_type: str,
+        *,
+        uploader: str,
+        at: datetime,
+        quota: int | None = None,
     ) -> StoredDocument:
-        """Store ``content`` (once) and note ``uploader``; return its reference."""
+        """Store ``content`` (once) and note ``uploader``; return its reference. With ``quota``,
+        refuse an upload that would take the uploader past that many bytes in a day."""
         ref = checked_document(content, media_type)
         stamp = at.isoformat()
         self.create_tables()
         # One media type per address: the content's signature fixes it, and no two accepted
         # types share a signature.
         with self.database.transaction() as cursor:
+            if quota is not None:
+                self._within_quota(cursor, ref, uploader, at, quota)
             cursor.execute(
                 f"INSERT INTO {BLOBS} (sha256, size, media_type, content, stored_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
@@ -126,9 +140,33 @@ class DocumentStore:
             cursor.execute(
                 f"INSERT INTO {UPLOADS} (sha256, uploader, uploaded_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (sha256, uploader) DO NOTHING",
-                (ref.sha256, uploader, stamp),
+                (ref.sha256, uploader, at.timestamp()),
             )
         return StoredDocument(ref, created)
+
+    def _within_quota(
+        self, cursor: ViewCursor, ref: DocumentRef, uploader: str, at: datetime, quota: int
+    ) -> None:
+        # One uploader's uploads are counted one at a time (SQLite's write lock does this too).
+        key = int.from_bytes(hashlib.sha256(uploader.encode()).digest()[:8], "big", signed=True)
+        self.database.lock(cursor, key)
+        cursor.execute(
+            f"SELECT 1 FROM {UPLOADS} WHERE sha256 = ? AND uploader = ?", (ref.sha256, uploader)
+        )
+        if cursor.fetchone() is not None:
+            return  # uploading one's own document again adds nothing
+        cursor.execute(
+            f"SELECT COALESCE(SUM(b.size), 0) FROM {UPLOADS} u JOIN {BLOBS} b "
+            "ON b.sha256 = u.sha256 WHERE u.uploader = ? AND u.uploaded_at > ?",
+            (uploader, (at - QUOTA_WINDOW).timestamp()),
+        )
+        row = cursor.fetchone()
+        used = int(row[0]) if row else 0
+        if used + ref.size > quota:
+            raise UploadQuotaExceeded(
+                f"an uploader may upload at most {quota} bytes a day, has uploaded {used} in the "
+                f"last {QUOTA_WINDOW.days} day(s) and sent {ref.size} more"
+            )
 
     def get(self, sha256: str) -> tuple[DocumentRef, bytes] | None:
         """Return the document at ``sha256`` with its bytes, or None."""

@@ -36,6 +36,10 @@ class DocumentRejected(ProjectionError):
     """An upload the document store refuses: media type, size, or content not of its type."""
 
 
+class UploadQuotaExceeded(DocumentRejected):
+    """An upload that would take its uploader past the bytes they may upload in a day."""
+
+
 class DocumentNotStored(ProjectionError):
     """A reference to a document whose bytes are not in the store (or not as referenced)."""
 

@@ -15,7 +15,12 @@ from api.deps import Caller, DocumentsDep, LedgerDep, Now, allow, visible_case
 from api.errors import ApiProblem, not_found, problem_responses
 from api.schemas import DocumentPublic
 from ledger.actors import Role
-from ledger.documents import ALLOWED_MEDIA_TYPES, DocumentRef, referenced_documents
+from ledger.documents import (
+    ALLOWED_MEDIA_TYPES,
+    DocumentRef,
+    daily_upload_quota,
+    referenced_documents,
+)
 from ledger.timeline import timeline
 from projections.document_store import MAX_DOCUMENT_BYTES
 
@@ -62,7 +67,7 @@ async def _body(request: Request) -> bytes:
     status_code=status.HTTP_201_CREATED,
     dependencies=[allow(APPLICANT, OFFICER)],
     openapi_extra=UPLOAD_BODY,
-    responses={200: _STORED, 201: _STORED, **problem_responses(413, 422, 503)},
+    responses={200: _STORED, 201: _STORED, **problem_responses(413, 422, 429, 503)},
 )
 async def upload_document(
     request: Request,
@@ -73,10 +78,12 @@ async def upload_document(
     content_type: str = Header(default="", alias="Content-Type", max_length=128),
 ) -> DocumentPublic:
     """Upload a material's bytes (PDF, OFD, JPEG, PNG, TIFF) with their media type as the
-    Content-Type; 201 the first time, 200 for bytes already stored. Applicants, officers."""
+    Content-Type; 201 the first time, 200 for bytes already stored; an applicant may upload
+    200 MiB a day (429 beyond). Applicants, officers."""
     content = await _body(request)
+    quota = daily_upload_quota(caller.role, request.app.state.applicant_upload_quota)
     stored = await run_in_threadpool(
-        documents.put, content, content_type, uploader=caller.sub, at=now
+        documents.put, content, content_type, uploader=caller.sub, at=now, quota=quota
     )
     response.status_code = status.HTTP_201_CREATED if stored.created else status.HTTP_200_OK
     response.headers["Location"] = f"/v1/documents/{stored.ref.sha256}"

@@ -106,7 +106,7 @@ class Service:
         return self.handle.ledger
 
 
-def open_service(tmp_path: Path) -> Iterator[Service]:
+def open_service(tmp_path: Path, **app_options: Any) -> Iterator[Service]:
     env = sqlite_env(tmp_path / "ledger.sqlite")
     ledger, store = make_ledger(env)
     handle = Handle(ledger, store)
@@ -123,7 +123,7 @@ def open_service(tmp_path: Path) -> Iterator[Service]:
     clock = FakeClock()
     tokens = Tokens(clock)
     auth = AuthConfig({ISSUER: (tokens.signer.public_key_der(),)})
-    app = create_app(open_ledger, auth=auth, clock=clock)
+    app = create_app(open_ledger, auth=auth, clock=clock, **app_options)
     with TestClient(app) as client:
         yield Service(app, client, handle, clock, tokens)
 

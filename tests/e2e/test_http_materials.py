@@ -5,6 +5,7 @@ without effect."""
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 from projections.document_store import MAX_DOCUMENT_BYTES
@@ -16,6 +17,7 @@ from tests.e2e.conftest import (
     business_case,
     materials_json,
     ok,
+    open_service,
     post,
     problem,
     upload,
@@ -156,3 +158,22 @@ def test_a_corrected_document_and_the_one_it_replaced_both_stay_readable(
     for sha256 in (first["sha256"], ARTICLES.sha256):
         read = service.client.get(f"/v1/cases/{case_id}/materials/{sha256}", headers=officer)
         assert read.status_code == 200 and read.content == DOCUMENT_BYTES[sha256]
+
+
+def test_an_applicant_past_the_daily_quota_gets_429_and_staff_do_not(
+    tmp_path: Path,
+) -> None:
+    for service in open_service(tmp_path, applicant_upload_quota=3000):
+        applicant = service.tokens.applicant()
+        upload(service, applicant, doc("first scan"))  # 2,048 bytes
+        refused = put(service, DOCUMENT_BYTES[ARTICLES.sha256], "application/pdf", applicant)
+        assert "at most 3000 bytes" in problem(refused, 429, "upload-quota-exceeded")["detail"]
+        problem(
+            service.client.get(f"/v1/documents/{ARTICLES.sha256}", headers=applicant),
+            404,
+            "not-found",
+        )
+        # The window scans paper for applicants all day: no quota for officers.
+        officer = service.tokens.officer(DESK)
+        for label in ("scan one", "scan two"):
+            upload(service, officer, doc(label))

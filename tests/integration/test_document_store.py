@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,7 +18,7 @@ from projections.document_store import (
     UPLOADS,
     DocumentStore,
 )
-from projections.errors import DocumentNotStored, DocumentRejected
+from projections.errors import DocumentNotStored, DocumentRejected, UploadQuotaExceeded
 
 AT = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
 PDF = b"%PDF-1.7\n% application form\n" + b"%" * 1000
@@ -153,3 +153,33 @@ def test_concurrent_uploads_of_the_same_bytes_store_them_once(store: DocumentSto
     assert errors == []
     assert created.count(True) == 1
     assert rows(store.database, BLOBS) == 1 and rows(store.database, UPLOADS) == 6
+
+
+def test_an_upload_past_the_daily_quota_is_refused_and_stores_nothing(
+    store: DocumentStore,
+) -> None:
+    first = PDF  # 1,028 bytes
+    second = b"%PDF-1.7\n% second\n" + b"%" * 1000
+    store.put(first, "application/pdf", uploader=ALICE, at=AT, quota=2000)
+    with pytest.raises(UploadQuotaExceeded, match="at most 2000 bytes a day, has uploaded 1028 "):
+        store.put(second, "application/pdf", uploader=ALICE, at=AT, quota=2000)
+    assert store.get(hashlib.sha256(second).hexdigest()) is None
+    assert rows(store.database, UPLOADS) == 1
+
+
+def test_the_quota_counts_one_uploader_over_the_last_day_only(store: DocumentStore) -> None:
+    second = b"%PDF-1.7\n% second\n" + b"%" * 1000
+    store.put(PDF, "application/pdf", uploader=ALICE, at=AT, quota=2000)
+    # The same document again adds nothing; another uploader has a quota of their own.
+    store.put(PDF, "application/pdf", uploader=ALICE, at=AT, quota=2000)
+    store.put(second, "application/pdf", uploader=BOB, at=AT, quota=2000)
+    # A day later the first upload no longer counts.
+    later = AT + timedelta(days=1, seconds=1)
+    assert store.put(second, "application/pdf", uploader=ALICE, at=later, quota=2000).ref.size
+    assert store.uploaded_by(hashlib.sha256(second).hexdigest(), ALICE)
+
+
+def test_without_a_quota_uploads_are_not_counted(store: DocumentStore) -> None:
+    big = b"%PDF-" + bytes(3000)
+    store.put(big, "application/pdf", uploader=ALICE, at=AT)
+    assert store.put(PDF, "application/pdf", uploader=ALICE, at=AT).created

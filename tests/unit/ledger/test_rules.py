@@ -14,8 +14,10 @@ from ledger.catalog import Handling, ItemType, SpecialStep
 from ledger.catalog_data import load_sample_catalog
 from ledger.documents import (
     ALLOWED_MEDIA_TYPES,
+    APPLICANT_DAILY_UPLOAD_BYTES,
     DocumentRef,
     ELicenseRef,
+    daily_upload_quota,
     material_data,
     material_ref_from_dict,
     missing_materials,
@@ -314,3 +316,9 @@ def test_reference_data_of_an_unknown_kind_is_refused() -> None:
     assert material_ref_from_dict({"kind": "e_license", "license_id": "A"}) == ELicenseRef("A")
     with pytest.raises(InvalidCommand, match="kind must be 'document' or 'e_license', got 'paper'"):
         material_ref_from_dict({"kind": "paper"})
+
+
+def test_only_applicants_have_a_daily_upload_quota() -> None:
+    assert daily_upload_quota(Role.APPLICANT) == APPLICANT_DAILY_UPLOAD_BYTES
+    assert daily_upload_quota(Role.APPLICANT, 10) == 10
+    assert all(daily_upload_quota(r) is None for r in Role if r is not Role.APPLICANT)
