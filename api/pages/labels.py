@@ -1,5 +1,6 @@
 """The Simplified Chinese labels of the codes pages show: case and license states, verification
-outcomes and steps, queue actions, license uses, event types and supervision findings."""
+outcomes and steps, queue actions, license uses, event types, supervision findings and the kinds
+of an item's materials."""
 
 from __future__ import annotations
 
@@ -103,6 +104,7 @@ EVENT = {
     "case.Withdrawn": "撤回",
     "case.Rated": "好差评",
 }
+MATERIAL_KIND = {"main": "主件", "secondary": "副件"}
 CHANNEL = {"online": "网上", "window": "窗口", "courier": "寄递", "system": "系统"}
 FINDING = {
     "overdue": "超期未办结",

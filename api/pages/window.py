@@ -13,24 +13,21 @@ from html import escape
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from starlette.datastructures import UploadFile as FilePart
 
 from api.deps import DocumentsDep, LedgerDep, Now, visible_case
 from api.pages.errors import PageRoute
 from api.pages.labels import CASE_STATUS
 from api.pages.layout import day, facts, label, page, when
+from api.pages.material_forms import MaterialTable, Rows, Table, materials, noticed, store_files
 from api.pages.session import Session, signed_in
 from api.pages.window_forms import (
     WindowForm,
     correction_body,
     dispatch_body,
-    file_content,
-    file_media_type,
     form_html,
     invalid_fields,
-    materials,
     notice_body,
     offered,
     refusal_body,
@@ -41,7 +38,6 @@ from api.routes import cases
 from ledger.actors import Channel, Role
 from ledger.application import CaseLedger
 from ledger.commands import Command
-from ledger.timeline import timeline
 from projections.document_store import DocumentStore
 from projections.errors import DocumentRejected
 
@@ -58,36 +54,9 @@ router = APIRouter(
     prefix="/window", tags=["pages"], default_response_class=HTMLResponse, route_class=PageRoute
 )
 Officer = Annotated[Session, Depends(signed_in(Role.OFFICER))]
-Rows = Annotated[list[str] | None, Form()]
 Text = Annotated[str, Form(max_length=4000)]
-Files = Annotated[list[UploadFile] | None, File()]
-Table = tuple[list[str], list[FilePart], list[str]]  # each row's code, file and e-license number
-
-
-async def material_rows(
-    request: Request, material: Rows = None, license_id: Rows = None, file: Files = None
-) -> Table:
-    """The columns of a form's material table as posted: each row's code, file and e-license
-    number (empty where it has no rows)."""
-    # A browser posts a file for every row, an empty nameless one where none was chosen. FastAPI's
-    # list (``file``, declared so the schema shows the form's files) leaves those out and would no
-    # longer line up with the rows, so the files are taken from the form it parsed (kept once).
-    posted = await request.form()
-    files = [part for part in posted.getlist("file") if isinstance(part, FilePart)]
-    return (material or [], files, license_id or [])
-
-
-MaterialTable = Annotated[Table, Depends(material_rows)]
 DONE: dict[int | str, dict[str, Any]] = {303: {"description": "done; to the case's window"}}
 B = TypeVar("B")
-
-
-def _noticed(ledger: CaseLedger, case_id: UUID) -> list[str]:
-    """The materials the one-time notice asked for, as its signed event lists them."""
-    for entry in timeline(ledger, case_id):
-        if entry.type == "case.CorrectionNotified":
-            return [str(item["material"]) for item in entry.data.get("items", [])]
-    return []
 
 
 def window_page(
@@ -104,7 +73,7 @@ def window_page(
     case = visible_case(ledger, case_id, session.principal)
     shown = cases.case_public(case)
     forms = offered(case)
-    noticed = _noticed(ledger, case_id) if WindowForm.CORRECT in forms else []
+    listed = noticed(ledger, case_id) if WindowForm.CORRECT in forms else []
     summary = facts(
         [
             ("办件编号", escape(str(case.id))),
@@ -120,7 +89,7 @@ def window_page(
         ]
     )
     csrf = session.csrf(FORM)
-    actions = "".join(form_html(f, case, csrf, noticed) for f in forms)
+    actions = "".join(form_html(f, case, csrf, listed) for f in forms)
     shown_error = (
         f'<p class="error">{escape(error)}</p><p class="code">HTTP {status} · {escape(slug)}</p>'
         if error
@@ -180,9 +149,7 @@ class Submission:
         uploader = self.session.principal.sub
 
         def stored_then(body: B, cmd: Command, response: Response) -> object:
-            for upload in files:
-                content = file_content(upload)
-                documents.put(content, file_media_type(upload), uploader=uploader, at=cmd.at)
+            store_files(documents, files, uploader=uploader, at=cmd.at)
             return call(body, cmd, response)
 
         return self.take(lambda: build(rows), stored_then)

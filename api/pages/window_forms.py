@@ -1,7 +1,7 @@
 """The window officer's forms on one case (受理, 一次性告知, 容缺受理, 代为补正, 代为补齐,
 快递送达, 窗口领取, 不予受理) as HTML, and the API's request bodies built from their fields, so
-bad input is refused by the same pydantic models as over JSON; the files of a material table are
-checked as the document store takes them before any body is built."""
+bad input is refused by the same pydantic models as over JSON; their material tables are the ones
+``material_forms`` renders and checks."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from html import escape
 from typing import Any
 
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
 
+from api.pages.material_forms import material_name, material_table
 from api.schemas import (
     CorrectionCreate,
     CorrectionNoticeCreate,
@@ -24,12 +24,6 @@ from api.schemas import (
 from ledger.case import Case
 from ledger.case_values import CaseStatus, SupplementVia
 from ledger.documents import missing_materials
-from projections.document_store import (
-    MAX_DOCUMENT_BYTES,
-    checked_document,
-    sniffed_media_type,
-)
-from projections.errors import DocumentRejected
 
 
 class WindowForm(StrEnum):
@@ -57,8 +51,6 @@ TITLES = {
 }
 # The forms with a material table, whose files are posted as multipart/form-data.
 UPLOADING = frozenset({WindowForm.CORRECT, WindowForm.SUPPLEMENT})
-# The media types the document store accepts (ALLOWED_MEDIA_TYPES), so the file picker offers those.
-ACCEPT = "application/pdf,application/ofd,image/jpeg,image/png,image/tiff"
 # Which forms the page shows in each status: those whose command the case's guards accept there
 # (ledger/case_acceptance.py, ledger/case_results.py). It only spares the officer a form bound to
 # fail; the ledger still judges every submission and refuses the rest with its own page.
@@ -119,32 +111,11 @@ def invalid_fields(exc: ValueError) -> str:
 # --- HTML ----------------------------------------------------------------------------------------
 
 
-def _material_name(case: Case, code: str) -> str:
-    for material in case.terms.materials:
-        if material.code == code:
-            return escape(f"{material.name}（{code}）")
-    return escape(code)
-
-
-def _material_rows(case: Case, codes: Sequence[str]) -> str:
-    rows = "".join(
-        f'<tr><td><input type="hidden" name="material" value="{escape(code)}">'
-        f"{_material_name(case, code)}</td>"
-        f'<td><input type="file" name="file" accept="{ACCEPT}"></td>'
-        '<td><input type="text" name="license_id" maxlength="128"></td></tr>'
-        for code in codes
-    )
-    head = "".join(
-        f"<th>{h}</th>" for h in ("材料", "上传文件（PDF、OFD、JPEG、PNG、TIFF）", "或电子证照编号")
-    )
-    return f"<table><tr>{head}</tr>{rows}</table>"
-
-
 def _notice_fields(case: Case) -> str:
     rows = "".join(
         f'<tr><td><input type="checkbox" name="pick" value="{escape(m.code)}"></td>'
         f'<td><input type="hidden" name="material" value="{escape(m.code)}">'
-        f"{_material_name(case, m.code)}</td>"
+        f"{material_name(case.terms, m.code)}</td>"
         '<td><input type="text" name="reason" maxlength="2000"></td></tr>'
         for m in case.terms.materials
     )
@@ -159,9 +130,8 @@ def _tolerance_fields(case: Case) -> str:
     main, secondary = missing_materials(case.terms, case.materials.keys())
     # The ledger commits every missing secondary material (the route takes no choice of them), so
     # the officer sees which ones, and any missing main material, before acting.
-    missing = [
-        "、".join(_material_name(case, c) for c in codes) or "无" for codes in (main, secondary)
-    ]
+    names = [[material_name(case.terms, c) for c in codes] for codes in (main, secondary)]
+    missing = ["、".join(listed) or "无" for listed in names]
     return (
         f"<p>缺少的主件：{missing[0]}</p><p>缺少的副件（申请人承诺补齐）：{missing[1]}</p>"
         '<label>承诺内容</label><textarea name="commitment" rows="3" maxlength="2000" required>'
@@ -175,10 +145,10 @@ def _fields(form: WindowForm, case: Case, noticed: Sequence[str]) -> str:
     if form is WindowForm.TOLERATE:
         return _tolerance_fields(case)
     if form is WindowForm.CORRECT:
-        return "<p>按一次性告知的材料逐项填写：</p>" + _material_rows(case, noticed)
+        return "<p>按一次性告知的材料逐项填写：</p>" + material_table(case.terms, noticed)
     if form is WindowForm.SUPPLEMENT:
         via = "".join(f'<option value="{v.value}">{name}</option>' for v, name in _VIA.items())
-        rows = _material_rows(case, case.open_commitments)
+        rows = material_table(case.terms, case.open_commitments)
         return f'{rows}<label>补齐方式</label><select name="via">{via}</select>'
     if form is WindowForm.DISPATCH:
         return (
@@ -238,47 +208,6 @@ def dispatch_body(courier: str, tracking_number: str) -> DispatchCreate:
     return DispatchCreate.model_validate(
         {"courier": courier.strip(), "tracking_number": tracking_number.strip()}
     )
-
-
-def file_content(upload: UploadFile) -> bytes:
-    """The bytes of an uploaded file, read from its start: one byte more than the store keeps at
-    most, so an oversized file is refused without being held whole."""
-    upload.file.seek(0)
-    return upload.file.read(MAX_DOCUMENT_BYTES + 1)
-
-
-GENERIC_TYPES = frozenset({"", "application/octet-stream"})
-
-
-def file_media_type(upload: UploadFile) -> str:
-    """The media type a browser gave the file, or, where it gave only a generic one (as for an
-    ``.ofd`` file it does not know), the type the file's first bytes show."""
-    given = (upload.content_type or "").split(";", 1)[0].strip().lower()
-    if given in GENERIC_TYPES:
-        return sniffed_media_type(file_content(upload)) or given
-    return upload.content_type or ""
-
-
-def materials(
-    material: Sequence[str], files: Sequence[UploadFile], license_id: Sequence[str]
-) -> tuple[dict[str, dict[str, Any]], list[UploadFile]]:
-    """The materials of the rows filled in (an e-license number, or a file's reference as the
-    store will keep it) and the files to store; ``DocumentRejected`` if it would refuse one."""
-    found: dict[str, dict[str, Any]] = {}
-    chosen: list[UploadFile] = []
-    for code, upload, number in zip(material, files, license_id, strict=True):
-        if number.strip():
-            found[code] = {"kind": "e_license", "license_id": number.strip()}
-        elif upload.filename or upload.size:
-            # A browser posts an empty, nameless file for a row whose file was not chosen; a chosen
-            # file that is empty is the store's to refuse.
-            try:
-                ref = checked_document(file_content(upload), file_media_type(upload))
-            except DocumentRejected as exc:
-                raise DocumentRejected(f"材料 {code} 的文件不能接收：{exc}") from exc
-            found[code] = ref.as_dict()
-            chosen.append(upload)
-    return found, chosen
 
 
 def correction_body(rows: dict[str, dict[str, Any]]) -> CorrectionCreate:
