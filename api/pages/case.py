@@ -1,7 +1,9 @@
 """A case's page (办件详情): where it stands, its deadlines and visits, its materials (each
 document opens), its progress step by step with each step's verification, and its documents as
 PDF. Its applicant, officers of its departments, auditors — as ``GET /v1/cases/{id}`` decides
-(anyone else gets the same 404 as for a case that does not exist).
+(anyone else gets the same 404 as for a case that does not exist). Its applicant also finds there
+the forms to answer a correction notice (在线补正) or supply committed materials (在线补齐),
+which ``apply`` takes.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from api.deps import DocumentsDep, LedgerDep, Now, visible_case
 from api.pages.errors import PageRoute
 from api.pages.labels import CASE_STATUS, CHANNEL, EVENT, ROLE
 from api.pages.layout import day, facts, label, page, table, when
+from api.pages.material_forms import material_table, noticed
 from api.pages.session import Session, signed_in
 from api.routes.cases import case_public, get_timeline
 from api.routes.documents import (
@@ -27,6 +30,7 @@ from api.routes.documents import (
 )
 from api.routes.materials import Sha256, get_case_document
 from ledger.actors import Role
+from ledger.application import CaseLedger
 from ledger.case import Case
 from ledger.case_values import CaseStatus
 from ledger.documents import DocumentRef
@@ -45,6 +49,9 @@ _DOCUMENTS = {
     "refusal-notice": get_refusal_notice,
     "decision": get_decision,
 }
+ANSWER_FORM = "case-answer"  # the CSRF name of the applicant's correction and supplement forms
+# The statuses in which the ledger takes a correction (ledger/case_acceptance.py).
+CORRECTING = frozenset({CaseStatus.AWAITING_CORRECTION, CaseStatus.PAUSED_FOR_CORRECTION})
 
 
 def _documents(case: Case) -> str:
@@ -88,9 +95,44 @@ def actor_name(actor: dict[str, Any]) -> str:
     return escape(name or ROLE.get(role, role))
 
 
-@router.get("/{case_id}")
-def case_page(session: Reader, ledger: LedgerDep, case_id: UUID) -> HTMLResponse:
-    """A case with its deadlines and progress. Its applicant, its officers, auditors."""
+def _answer_form(case: Case, csrf: str, action: str, title: str, rows: str) -> str:
+    return (
+        f"<h2>{title}</h2>"
+        f'<form method="post" action="/pages/cases/{case.id}/{action}" '
+        f'enctype="multipart/form-data"><input type="hidden" name="csrf" value="{escape(csrf)}">'
+        f'<input type="hidden" name="version" value="{case.version}">'
+        f"{rows}<p><button>{title}</button></p></form>"
+    )
+
+
+def _answers(session: Session, ledger: CaseLedger, case: Case) -> str:
+    """The applicant's forms the case awaits: the noticed materials, the committed ones."""
+    if session.principal.role is not Role.APPLICANT:
+        return ""
+    csrf = session.csrf(ANSWER_FORM)
+    forms = []
+    if case.status in CORRECTING:
+        rows = material_table(case.terms, noticed(ledger, case.id), licensable=True)
+        hint = "<p>按一次性告知书逐项上传补正材料，无需到窗口。</p>"
+        forms.append(_answer_form(case, csrf, "correct", "在线补正", hint + rows))
+    if case.open_commitments:
+        rows = material_table(case.terms, case.open_commitments, licensable=True)
+        hint = "<p>上传容缺受理时承诺补齐的材料（网上补齐）。</p>"
+        forms.append(_answer_form(case, csrf, "supplement", "在线补齐", hint + rows))
+    return "".join(forms)
+
+
+def case_view(
+    session: Session,
+    ledger: CaseLedger,
+    case_id: UUID,
+    *,
+    error: str = "",
+    status: int = 200,
+    slug: str = "validation-failed",
+) -> HTMLResponse:
+    """The case's page; ``error`` (with ``status`` and the API's problem ``slug``) says why the
+    applicant's form was refused."""
     found = visible_case(ledger, case_id, session.principal)
     case = case_public(found)
     steps = get_timeline(case_id, session.principal, ledger)
@@ -120,8 +162,22 @@ def case_page(session: Reader, ledger: LedgerDep, case_id: UUID) -> HTMLResponse
         for s in steps
     )
     progress = table(("时间", "环节", "办理人", "渠道", "验签"), rows)
-    body = f"{summary}{_materials(found)}{_documents(found)}<h2>办理进度</h2>{progress}"
-    return page(f"办件详情：{case.item_name}", body, nav=session.nav())
+    shown = (
+        f'<p class="error">{escape(error)}</p><p class="code">HTTP {status} · {escape(slug)}</p>'
+        if error
+        else ""
+    )
+    body = (
+        f"{shown}{summary}{_answers(session, ledger, found)}{_materials(found)}"
+        f"{_documents(found)}<h2>办理进度</h2>{progress}"
+    )
+    return page(f"办件详情：{case.item_name}", body, nav=session.nav(), status=status)
+
+
+@router.get("/{case_id}")
+def case_page(session: Reader, ledger: LedgerDep, case_id: UUID) -> HTMLResponse:
+    """A case with its deadlines and progress. Its applicant, its officers, auditors."""
+    return case_view(session, ledger, case_id)
 
 
 @router.get(

@@ -1,17 +1,25 @@
 """The public service catalog (事项目录) and each item's guide (办事指南) — what to bring, how
-long it takes, how many visits — for applicants. Anyone."""
+long it takes, how many visits — for applicants. Anyone; a signed-in applicant also finds the
+guide's form to apply online (在线申请), which ``apply`` takes."""
 
 from __future__ import annotations
 
+import secrets
+from datetime import datetime
 from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import LedgerDep, Now, ReadsDep
-from api.pages.errors import PageRoute
+from api.deps import LedgerDep, Now, ReadsDep, RuntimeDep
+from api.pages.errors import LOGIN, PageRoute, SignInRequired
+from api.pages.labels import MATERIAL_KIND
 from api.pages.layout import page
+from api.pages.material_forms import material_table
+from api.pages.session import Session, current_session
+from ledger.actors import Role
+from ledger.application import CaseLedger
 from ledger.catalog import ItemTerms
 from projections.catalog_view import CatalogView
 
@@ -19,9 +27,9 @@ router = APIRouter(
     prefix="/pages", tags=["pages"], default_response_class=HTMLResponse, route_class=PageRoute
 )
 ItemCode = Annotated[str, Path(min_length=1, max_length=64)]
+APPLY_FORM = "apply"  # the online application form's CSRF name
 
 _HANDLING = {"immediate": "即办件", "commitment": "承诺件"}
-_KIND = {"main": "主件", "secondary": "副件"}
 _STEPS = {
     "site_inspection": "现场勘查",
     "expert_review": "专家评审",
@@ -51,11 +59,64 @@ def catalog_page(reads: ReadsDep) -> HTMLResponse:
     )
 
 
+async def maybe_session(request: Request, runtime: RuntimeDep, now: Now) -> Session | None:
+    """The browser's session if it has a valid one; a public page shows itself without."""
+    try:
+        return await current_session(request, runtime, now)
+    except SignInRequired:
+        return None
+
+
+MaybeSession = Annotated[Session | None, Depends(maybe_session)]
+
+
 @router.get("/items/{item_code}")
-def item_page(ledger: LedgerDep, now: Now, item_code: ItemCode) -> HTMLResponse:
-    """An item's guide in force today: conditions, materials, time limits, fees. Anyone."""
+def item_page(
+    session: MaybeSession, ledger: LedgerDep, now: Now, item_code: ItemCode
+) -> HTMLResponse:
+    """An item's guide in force today: conditions, materials, time limits, fees; for a signed-in
+    applicant, the form to apply online. Anyone."""
+    return guide_page(session, ledger, now, item_code)
+
+
+def guide_page(
+    session: Session | None,
+    ledger: CaseLedger,
+    now: datetime,
+    item_code: str,
+    *,
+    error: str = "",
+    status: int = 200,
+    slug: str = "validation-failed",
+) -> HTMLResponse:
+    """The item's guide page; ``error`` (with ``status`` and the API's problem ``slug``) says why
+    an application was refused, above a fresh form to try again."""
     terms = ledger.item(item_code).terms_at(now)
-    return page(f"{terms.name} 办事指南", _guide(terms))
+    shown = (
+        f'<p class="error">{escape(error)}</p><p class="code">HTTP {status} · {escape(slug)}</p>'
+        if error
+        else ""
+    )
+    body = f"{shown}{_guide(terms)}<h2>在线申请</h2>{_apply(session, item_code, terms)}"
+    nav = session.nav() if session else None
+    return page(f"{terms.name} 办事指南", body, nav=nav, status=status)
+
+
+def _apply(session: Session | None, item_code: str, terms: ItemTerms) -> str:
+    if session is None or session.principal.role is not Role.APPLICANT:
+        return f'<p>请以申请人身份<a href="{LOGIN}">登录</a>后在线申请。</p>'
+    # A fresh one-time number each time the form is shown: posting the same form twice names the
+    # same submission, so it makes one case.
+    nonce = secrets.token_urlsafe(24)
+    table = material_table(terms, [m.code for m in terms.materials], kinds=True, licensable=True)
+    return (
+        f'<form method="post" action="/pages/apply/{escape(item_code)}" '
+        'enctype="multipart/form-data">'
+        f'<input type="hidden" name="csrf" value="{escape(session.csrf(APPLY_FORM))}">'
+        f'<input type="hidden" name="nonce" value="{nonce}">'
+        "<p>逐项上传材料；可用电子证照的材料填写证照编号即可，无需上传。</p>"
+        f"{table}<p><button>提交申请</button></p></form>"
+    )
 
 
 def _guide(terms: ItemTerms) -> str:
@@ -73,7 +134,7 @@ def _guide(terms: ItemTerms) -> str:
     ]
     table = "".join(f"<tr><th>{k}</th><td>{escape(v)}</td></tr>" for k, v in facts)
     materials = "".join(
-        f"<tr><td>{escape(m.name)}</td><td>{_KIND.get(m.kind.value, m.kind.value)}</td>"
+        f"<tr><td>{escape(m.name)}</td><td>{MATERIAL_KIND.get(m.kind.value, m.kind.value)}</td>"
         f"<td>{'<span class=tag>可容缺</span>' if m.tolerable else ''}</td>"
         f"<td>{'<span class=tag>可用电子证照，无需提交</span>' if m.e_license_type else ''}</td>"
         f"<td>{'需核验原件' if m.original_check else ''}</td></tr>"

@@ -1,6 +1,6 @@
 """A browser for the pages: its own cookie jar, signed in through the sign-in form with a bearer
-token of the test identity provider, the anti-forgery token each form carries, and forms with
-files posted as a browser encodes them."""
+token of the test identity provider, the anti-forgery token each form carries, the hidden fields
+and material rows of a form with files, and such forms posted as a browser encodes them."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tests.e2e.conftest import Service
 
 # A file of a form's row as a browser posts it: its name, bytes and media type.
 Upload = tuple[str, bytes, str]
+Fields = dict[str, str | list[str]]  # a form's text fields: one value, or one a row
 NO_FILE: Upload = ("", b"", "application/octet-stream")  # a row whose file was not chosen
 BOUNDARY = "caseledger-form-boundary"
 _CSRF = r'<form method="post" action="{action}"><input type="hidden" name="csrf" value="([^"]*)">'
@@ -24,6 +25,26 @@ def form_token(html: str, action: str) -> str:
     found = re.search(_CSRF.format(action=re.escape(action)), html)
     assert found, f"no form posting to {action}"
     return found.group(1)
+
+
+def form_of(html: str, action: str) -> str:
+    """The HTML of the form posting to ``action`` on a page."""
+    start = html.find(f'<form method="post" action="{action}"')
+    assert start >= 0, f"no form posting to {action}"
+    return html[start : html.index("</form>", start)]
+
+
+def hidden_fields(html: str, action: str) -> dict[str, str]:
+    """The form's own hidden fields (its CSRF token, one-time number, version), by name."""
+    pattern = r'<input type="hidden" name="(csrf|nonce|version)" value="([^"]*)">'
+    return dict(re.findall(pattern, form_of(html, action)))
+
+
+def material_codes(html: str, action: str) -> list[str]:
+    """The material code of each row of the form's material table, in order."""
+    return re.findall(
+        r'<input type="hidden" name="material" value="([^"]*)">', form_of(html, action)
+    )
 
 
 def browser(svc: Service) -> TestClient:
@@ -45,7 +66,7 @@ def signed_in(svc: Service, headers: dict[str, str]) -> TestClient:
     return client
 
 
-def multipart(fields: dict[str, str | list[str]], files: Sequence[Upload]) -> bytes:
+def multipart(fields: Fields, files: Sequence[Upload]) -> bytes:
     """A form with its files encoded as a browser sends it: a row without a file posts an empty
     file with an empty name (httpx would leave the name out, and the part would be no file)."""
     parts = [
@@ -64,7 +85,7 @@ def multipart(fields: dict[str, str | list[str]], files: Sequence[Upload]) -> by
 
 
 def post_files(
-    client: TestClient, target: str, fields: dict[str, str | list[str]], files: Sequence[Upload]
+    client: TestClient, target: str, fields: Fields, files: Sequence[Upload]
 ) -> Response:
     """Post a form with files as multipart/form-data, as a browser does."""
     headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
