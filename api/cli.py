@@ -165,6 +165,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     base = f"http://{args.host}:{args.port}"
     print()
     print(f"caseledger serving on {base}  (API docs: {base}/docs, OpenAPI: {base}/openapi.json)")
+    print(f"  pages (简体中文): {base}/pages/ — sign in at {base}/pages/login with a token")
     print(
         "  a token for trying it: caseledger token --role officer --sub officer-chen "
         "--department zwfwzx"
