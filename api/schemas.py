@@ -129,6 +129,23 @@ class CorrectionNoticeCreate(Strict):
 class CorrectionCreate(Strict):
     """Corrected materials."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "materials": {
+                        "zc": {
+                            "kind": "document",
+                            "sha256": SHA256,
+                            "size": 48213,
+                            "media_type": "application/pdf",
+                        }
+                    }
+                }
+            ]
+        }
+    )
+
     materials: Materials
 
 
@@ -142,16 +159,18 @@ class SupplementCreate(Strict):
 class OpinionCreate(Strict):
     """The acting officer's department's review opinion."""
 
-    approve: bool
-    reasons: list[Text] = Field(default_factory=list, max_length=32)
+    approve: bool = Field(examples=[False])
+    reasons: list[Text] = Field(
+        default_factory=list, max_length=32, examples=[["消防设计未经审查合格"]]
+    )
 
 
 class TransferCreate(Strict):
     """Pass the case to another level with this level's opinion."""
 
-    to_level: AdminLevel
-    to_unit: Text
-    opinion: Text
+    to_level: AdminLevel = Field(examples=["city"])
+    to_unit: Text = Field(examples=["市住房和城乡建设局"])
+    opinion: Text = Field(examples=["初审符合条件，报市级审批"])
 
 
 class SuspendCreate(Strict):
@@ -164,9 +183,9 @@ class SuspendCreate(Strict):
 class ExtendCreate(Strict):
     """Extend the deadline once."""
 
-    due: date
-    reason: Text
-    approver: Text
+    due: date = Field(examples=["2026-12-31"])
+    reason: Text = Field(examples=["需组织专家评审，报经本机关负责人批准延长"])
+    approver: Text = Field(examples=["局长 李明"])
 
 
 class DecisionCreate(Strict):
@@ -193,21 +212,23 @@ class VisitCreate(Strict):
 class WithdrawCreate(Strict):
     """Withdraw the application."""
 
-    reason: Text
+    reason: Text = Field(examples=["经营计划调整，申请撤回"])
 
 
 class RatingCreate(Strict):
     """Rate the service after closing (好差评)."""
 
-    stars: int = Field(ge=1, le=5)
-    comment: str = Field(default="", max_length=2000)
+    stars: int = Field(ge=1, le=5, examples=[5])
+    comment: str = Field(default="", max_length=2000, examples=["全程网办，一次也没跑"])
 
 
 class RefusalCreate(Strict):
     """Refuse to accept (不予受理)."""
 
-    reasons: list[Text] = Field(min_length=1, max_length=32)
-    legal_basis: Text
+    reasons: list[Text] = Field(
+        min_length=1, max_length=32, examples=[["申请事项不属于本机关职权范围"]]
+    )
+    legal_basis: Text = Field(examples=["《中华人民共和国行政许可法》第三十二条"])
 
 
 class CommandPublic(BaseModel):
@@ -297,9 +318,22 @@ class ItemPublic(BaseModel):
 
 
 class CourierReportCreate(Strict):
-    """A courier's COSE_Sign1 report, base64: CBOR {case_id, tracking_number, event, at, nonce}."""
+    """A courier's COSE_Sign1 report, base64: CBOR {case_id, tracking_number, event, at, nonce}.
+    The example is signed by a throwaway key, so the service refuses it (unknown key)."""
 
-    report: str = Field(min_length=1, max_length=16_000, description="base64 COSE_Sign1 bytes")
+    report: str = Field(
+        min_length=1,
+        max_length=16_000,
+        description="base64 COSE_Sign1 bytes",
+        examples=[
+            (
+                "0oRVogEnBFD9EQ0wHS8HfeFBS4+Z9EGxoFiNpmJhdBppLk8oZWV2ZW50aWRlbGl2ZXJlZGVub25jZXBj"
+                "MGZmZWUwMTIzNDU2Nzg5Z2Nhc2VfaWR4JDZmMWMyYTRlLThkM2ItNGM1ZS05YTdmLTBiMWQyZTNmNGE1"
+                "YmlzaWduZWRfYnlm5byg5LiJb3RyYWNraW5nX251bWJlcm1FQTEyMzQ1Njc4OUNOWEC/DHf8krAsH6oI"
+                "KHHf5wIoqhVWEuZxH0eiTCK1LeOpNYGCkBx6t7eUHvDdaLxq7oPyxrpvpLuziteOnxb6L60O"
+            )
+        ],
+    )
 
 
 # --- audit ---------------------------------------------------------------------------------------

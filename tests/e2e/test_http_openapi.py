@@ -4,6 +4,7 @@ requests to every operation as several callers; no input may make the service fa
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -46,6 +47,34 @@ def test_the_document_describes_every_route_with_problem_answers(fuzzed: Service
     assert "application/problem+json" in refusal["content"]
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert all(op.get("description") for path in paths.values() for op in path.values())
+
+
+def _has_example(schema: dict[str, Any], schemas: dict[str, Any], seen: frozenset[str]) -> bool:
+    if "examples" in schema or "example" in schema:
+        return True
+    ref = schema.get("$ref")
+    if ref is not None:
+        name = ref.rsplit("/", 1)[-1]
+        return name not in seen and _has_example(schemas[name], schemas, seen | {name})
+    nested = [*schema.get("properties", {}).values(), *schema.get("anyOf", [])]
+    nested += [
+        schema[k] for k in ("items", "additionalProperties") if isinstance(schema.get(k), dict)
+    ]
+    return any(_has_example(n, schemas, seen) for n in nested)
+
+
+def test_every_json_request_body_carries_an_example(fuzzed: Service) -> None:
+    document = fuzzed.client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    without = [
+        f"{method.upper()} {path}"
+        for path, operations in document["paths"].items()
+        for method, op in operations.items()
+        for media, content in op.get("requestBody", {}).get("content", {}).items()
+        if media == "application/json"
+        and not _has_example(content.get("schema", {}), schemas, frozenset())
+    ]
+    assert without == []
 
 
 def test_exactly_the_operations_that_answer_401_declare_the_bearer_scheme(fuzzed: Service) -> None:
