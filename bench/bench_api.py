@@ -9,9 +9,10 @@ applicant and officer tokens on two uvicorn workers.
 
 The script starts and stops its own servers (``python -m api.cli serve`` on a temporary data dir
 after ``demo``; ``bench.bare_app`` and ``bench.floor_app`` under ``python -m uvicorn``), on
-127.0.0.1 only. The load
-generator is ``wrk`` if installed, else a small asyncio client (which itself caps the bare
-endpoint's rate, so its ratio reads high). SQLite by default; ``--postgres`` uses a fresh schema
+127.0.0.1 only. Two floors show where the verify route's time goes: the route's authentication,
+body and answer alone, and those plus the offline credential check. The load generator is
+``wrk`` if installed, else a small asyncio client (which itself caps the bare endpoint's rate, so
+its ratio reads high). SQLite by default; ``--postgres`` uses a fresh schema
 on CASELEDGER_TEST_POSTGRES_DSN (or the local default) and drops it afterwards.
 Target for (a): verify/bare >= 0.5 requests/s, on one worker by default (on two cores the load
 generator needs the other one).
