@@ -103,14 +103,38 @@ class DocumentStore:
 
     def create_tables(self) -> None:
         """Create the store's tables where missing (once per process, serialised)."""
-        # Concurrent CREATE ... IF NOT EXISTS can collide on PostgreSQL: hence the lock.
         if self._ready:
             return
-        with self.database.transaction() as cursor:
-            self.database.lock(cursor, _DDL_LOCK)
-            for statement in self._ddl:
-                cursor.execute(statement)
+        # Where another process made them, leave them be: replacing the guard takes an exclusive
+        # lock on the blobs while that process's uploads hold the uploads table, a deadlock.
+        with self.database.transaction(write=False) as cursor:
+            present = self._present(cursor)
+        if not present:
+            with self.database.transaction() as cursor:
+                # Concurrent CREATE ... IF NOT EXISTS can collide on PostgreSQL: hence the lock.
+                self.database.lock(cursor, _DDL_LOCK)
+                if not self._present(cursor):
+                    for statement in self._ddl:
+                        cursor.execute(statement)
         self._ready = True
+
+    def _present(self, cursor: ViewCursor) -> bool:
+        """Whether the tables are there with their guard (the last statement of the DDL)."""
+        guard, index = f"{BLOBS}_no_update", f"{UPLOADS}_by_uploader"
+        if self.database.dialect == "postgres":
+            cursor.execute(
+                "SELECT to_regclass(?) IS NOT NULL AND EXISTS (SELECT 1 FROM pg_trigger "
+                "WHERE tgrelid = to_regclass(?) AND tgname = ?)",
+                (index, BLOBS, guard),
+            )
+        else:
+            cursor.execute(
+                "SELECT COUNT(*) = 2 FROM sqlite_master WHERE (type = 'trigger' AND name = ?) "
+                "OR (type = 'index' AND name = ?)",
+                (guard, index),
+            )
+        row = cursor.fetchone()
+        return bool(row and row[0])
 
     def put(
         self,

@@ -183,3 +183,24 @@ def test_without_a_quota_uploads_are_not_counted(store: DocumentStore) -> None:
     big = b"%PDF-" + bytes(3000)
     store.put(big, "application/pdf", uploader=ALICE, at=AT)
     assert store.put(PDF, "application/pdf", uploader=ALICE, at=AT).created
+
+
+def test_another_process_finds_the_tables_without_waiting_for_an_open_upload(
+    storage_env: dict[str, str], store: DocumentStore
+) -> None:
+    # A second API process starting while the first is inside an upload's transaction: making
+    # the tables again would wait on (and on PostgreSQL, deadlock with) that transaction.
+    other = DocumentStore(open_database(open_recorder(storage_env, "documents")))
+    finished = threading.Event()
+    starter = threading.Thread(target=lambda: (other.create_tables(), finished.set()))
+    with store.database.transaction() as cursor:
+        cursor.execute(
+            f"INSERT INTO {BLOBS} (sha256, size, media_type, content, stored_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            ("0" * 64, 1, "application/pdf", b"%", AT.isoformat()),
+        )
+        starter.start()
+        starter.join(timeout=5)
+        made_without_waiting = finished.is_set()
+    starter.join()
+    assert made_without_waiting
