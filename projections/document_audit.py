@@ -6,7 +6,6 @@ found and named with the event that refers to it. (``audit verify`` checks the e
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -17,9 +16,7 @@ from ledger.transcodings import EncodingError, loads
 from projections.database import Database
 from projections.document_store import BLOBS, DocumentStore
 from projections.errors import AuditFailure
-from projections.runtime import Progress
-
-PAGE = 1_000
+from projections.runtime import Progress, iterate_log
 
 
 @dataclass(frozen=True)
@@ -42,39 +39,22 @@ class DocumentAuditReport:
     unreferenced: int
 
 
-def _events(database: Database) -> Iterator[tuple[int, str, int, bytes]]:
-    """Every event's notification id, stream, version and stored bytes, in log order."""
-    position = 0
-    while True:
-        with database.transaction(write=False) as cursor:
-            cursor.execute(
-                f"SELECT {database.id_column}, originator_id, originator_version, state "
-                f"FROM {database.events_table} WHERE {database.id_column} > ? "
-                f"ORDER BY {database.id_column} LIMIT ?",
-                (position, PAGE),
-            )
-            rows = cursor.fetchall()
-        if not rows:
-            return
-        for notification_id, stream, seq, state in rows:
-            yield int(notification_id), str(stream), int(seq), bytes(state)
-        position = int(rows[-1][0])
-
-
 def _references(database: Database) -> dict[str, Reference]:
     found: dict[str, Reference] = {}
-    for notification_id, stream, seq, state in _events(database):
+    for notification in iterate_log(database.recorder):
+        notification_id, seq = notification.id, notification.originator_version
+        stream = UUID(str(notification.originator_id))
         try:
-            payload = loads(cose.decode_sign1(state).payload)
+            payload = loads(cose.decode_sign1(notification.state).payload)
         except (KeyManagementError, EncodingError) as exc:
             raise AuditFailure(
-                "structure", str(exc), notification_id=notification_id, stream=UUID(stream), seq=seq
+                "structure", str(exc), notification_id=notification_id, stream=stream, seq=seq
             ) from None
         data = payload.get("data") if isinstance(payload, dict) else None
         for sha256, ref in document_references(data).items():
             if sha256 not in found:
                 size, media_type = int(ref["size"]), str(ref["media_type"])
-                found[sha256] = Reference(notification_id, UUID(stream), seq, size, media_type)
+                found[sha256] = Reference(notification_id, stream, seq, size, media_type)
     return found
 
 
