@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -196,12 +197,23 @@ def _chunks(
         for task in tasks:
             yield verifier.verify(task)
         return
-    # Spawn, not fork: a forked child would share the parent's database connections.
+    # Spawn, not fork: a forked child would share the parent's database connections. An executor,
+    # not a Pool: when the consumer stops at a bad chunk, the chunks not started are cancelled and
+    # the running ones finished, where Pool.terminate() with tasks in flight could hang.
     context = multiprocessing.get_context("spawn")
-    with context.Pool(
-        min(workers, len(tasks)), initializer=init_worker, initargs=(location, keys, prefix)
-    ) as pool:
-        yield from pool.imap(run_chunk, tasks)
+    with ProcessPoolExecutor(
+        min(workers, len(tasks)),
+        mp_context=context,
+        initializer=init_worker,
+        initargs=(location, keys, prefix),
+    ) as executor:
+        futures = [executor.submit(run_chunk, task) for task in tasks]
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 def _join(chunk: ChunkResult, heads: dict[UUID, tuple[int, bytes]]) -> Bad | None:
