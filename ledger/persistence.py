@@ -70,11 +70,21 @@ def install_append_only_guard(recorder: Any) -> None:
             f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {qualified} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
         ]
+        present = (
+            "SELECT COUNT(*) = 2 AS present FROM pg_trigger WHERE tgrelid = to_regclass(%s) "
+            "AND tgname IN (%s, %s)"
+        )
+        names = (qualified, f"{table}_append_only", f"{table}_no_truncate")
         with datastore.transaction(commit=True) as cursor:
             # Serialise concurrent installers (several API processes starting at once).
             cursor.execute("SELECT pg_advisory_xact_lock(2026112201)")
-            for statement in statements:
-                cursor.execute(statement)
+            cursor.execute(present, names)
+            row = cursor.fetchone()
+            # Replacing a guard that is there takes an exclusive lock on the events table and so
+            # waits for every transaction writing events in the other processes: leave it be.
+            if not (row and row["present"]):
+                for statement in statements:
+                    cursor.execute(statement)
     elif type(recorder).__module__ == "eventsourcing.sqlite":
         statements = [
             f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "

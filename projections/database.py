@@ -4,6 +4,7 @@ SQLite and PostgreSQL alike, per-dialect DDL, and the events table's notificatio
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -14,6 +15,7 @@ from eventsourcing.utils import Environment
 
 from projections.errors import ProjectionError
 
+_CREATE_INDEX = re.compile(r"\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+IF\s+NOT\s+EXISTS\s+(\w+)", re.I)
 _PG_TYPES: tuple[tuple[type, str], ...] = (
     (bool, "boolean"),
     (int, "bigint"),
@@ -49,7 +51,20 @@ class ViewCursor:
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         """Run one statement."""
+        if self._postgres:
+            index = _CREATE_INDEX.match(statement)
+            if index is not None and self._relation_exists(index.group(1)):
+                return
         self._cursor.execute(self._sql(statement), params)
+
+    def _relation_exists(self, name: str) -> bool:
+        # PostgreSQL's CREATE INDEX IF NOT EXISTS takes a SHARE lock on the table before it finds
+        # the index there: a process starting up would wait on every writer of the table, and
+        # one that creates several tables' indexes in a transaction can deadlock with a writer of
+        # several of them. An index that is there is left alone.
+        self._cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))
+        row = self._cursor.fetchone()
+        return bool(row and row[0])
 
     def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one statement for each parameter row."""

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import Notification
 
-from projections.database import Database, ViewCursor
+from projections.database import Database, ViewCursor, open_recorder
 from projections.errors import ProjectionError, UnknownReadModel
 from projections.runtime import (
     EnvelopeReadModel,
@@ -327,3 +327,46 @@ def test_a_worker_killed_with_sigkill_mid_run_resumes_without_double_counting(
     with runner.database.transaction(write=False) as cursor:
         cursor.execute("SELECT COUNT(*), MIN(notification_id), MAX(notification_id) FROM slow_seen")
         assert cursor.fetchone() == (total_events(world), 1, total_events(world))
+
+
+class Indexed(EnvelopeReadModel):
+    """Two tables with an index each, written by one projection transaction."""
+
+    name = "indexed"
+
+    def create_tables(self, cursor: ViewCursor) -> None:
+        for table in ("indexed_a", "indexed_b"):
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} (x BIGINT NOT NULL)")
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {table}_x ON {table} (x)")
+
+    def clear(self, cursor: ViewCursor) -> None:
+        cursor.execute("DELETE FROM indexed_a")
+        cursor.execute("DELETE FROM indexed_b")
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return {}
+
+
+def test_a_runner_starting_while_another_process_writes_its_tables_does_not_wait(
+    storage_env: dict[str, str],
+) -> None:
+    if storage_env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        pytest.skip("SQLite has one writer at a time: a start-up waits for it and cannot deadlock")
+    # Another API process or projection worker is inside a transaction that wrote the model's
+    # tables; a runner starting now must not queue behind it for the indexes it already has.
+    first = ProjectionRunner(open_recorder(storage_env, "indexed"), [Indexed()])
+    finished = threading.Event()
+
+    def start() -> None:
+        ProjectionRunner(open_recorder(storage_env, "indexed"), [Indexed()])
+        finished.set()
+
+    starter = threading.Thread(target=start)
+    with first.database.transaction() as cursor:
+        cursor.execute("INSERT INTO indexed_b (x) VALUES (?)", (1,))
+        cursor.execute("INSERT INTO indexed_a (x) VALUES (?)", (1,))
+        starter.start()
+        starter.join(timeout=5)
+        started_without_waiting = finished.is_set()
+    starter.join()
+    assert started_without_waiting

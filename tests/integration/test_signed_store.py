@@ -4,6 +4,7 @@ and every kind of tampering is caught with the check that failed."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from uuid import UUID, uuid4
@@ -16,8 +17,10 @@ from keys.registry import kid_for
 from keys.signer import Ed25519Signer
 from ledger.actors import Actor, Channel, Role
 from ledger.errors import IntegrityError
+from ledger.persistence import install_append_only_guard
 from ledger.signing import genesis_hash
 from ledger.transcodings import dumps, loads
+from tests.conftest import postgres_dsn
 from tests.integration.worlds import ADMIN, OFFICER, T0, Note, World
 
 
@@ -173,3 +176,31 @@ def test_a_revoked_key_cannot_sign_new_events_and_nothing_is_stored(world: World
     with pytest.raises(Exception, match="cannot sign for officer-li: key .* revoked"):
         world.app.save(note)
     assert world.rows(note.id) == []
+
+
+def test_the_guard_found_in_place_is_not_replaced_under_another_processs_writes(
+    world: World,
+) -> None:
+    if world._sqlite:
+        pytest.skip("SQLite has one writer at a time: a start-up waits for it and cannot deadlock")
+    world.note(lines=1)
+    app = world.fresh()
+    finished = threading.Event()
+    starter = threading.Thread(
+        target=lambda: (install_append_only_guard(app.recorder), finished.set())
+    )
+    # Another process inside a transaction that wrote an event: replacing the guard would take
+    # an exclusive lock on the events table and queue behind it.
+    with psycopg.connect(postgres_dsn()) as writer:
+        writer.execute(
+            f"INSERT INTO {world._pg_table()} (originator_id, originator_version, topic, state) "
+            "VALUES (%s, 1, 'test', '\\x00')",
+            (uuid4(),),
+        )
+        starter.start()
+        starter.join(timeout=5)
+        started_without_waiting = finished.is_set()
+        writer.rollback()
+    starter.join()
+    app.close()
+    assert started_without_waiting
