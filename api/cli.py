@@ -22,7 +22,9 @@ from ledger.actors import Actor, Role
 from ledger.catalog_data import load_sample_catalog, load_sample_departments
 from ledger.provisioning import provision
 from ledger.vault_service import IssuedLicense
+from licenses.errors import QRImageUnreadable
 from licenses.qr import qr_png
+from licenses.qr_scan import read_qr_image
 from licenses.types import load_license_types
 from licenses.verify import verify_qr_text
 from projections.database import open_database
@@ -134,10 +136,20 @@ def cmd_license_verify(args: argparse.Namespace) -> int:
     if at.tzinfo is None:
         print("--at must carry a timezone, e.g. 2026-11-22T10:00:00+08:00", file=sys.stderr)
         return 2
+    if (args.qr_text is None) == (args.image is None):
+        print("give exactly one of QR_TEXT and --image FILE", file=sys.stderr)
+        return 2
+    qr_text = args.qr_text
+    if args.image is not None:
+        try:
+            qr_text = read_qr_image(args.image.read_bytes())
+        except QRImageUnreadable as error:
+            print(f"{args.image}: {error}", file=sys.stderr)
+            return 2
     status = Path(args.status_list).read_bytes() if args.status_list else None
     root_key = Path(args.root_key or Path(args.trust_list).with_name("root.pub.der")).read_bytes()
     result = verify_qr_text(
-        args.qr_text.strip(),
+        qr_text.strip(),
         Path(args.trust_list).read_bytes(),
         root_key,
         status_list=status,
@@ -240,8 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     lic = sub.add_parser("license", help="e-license tools").add_subparsers(
         dest="tool", required=True
     )
-    check = lic.add_parser("verify", help="verify a license QR text offline")
-    check.add_argument("qr_text", help="the QR text, EL1:…")
+    check = lic.add_parser("verify", help="verify a license QR text (or a picture of it) offline")
+    check.add_argument("qr_text", nargs="?", help="the QR text, EL1:…")
+    check.add_argument("--image", type=Path, help="a photo or screenshot of the QR code instead")
     check.add_argument("--trust-list", required=True, help="signed trust list (CBOR)")
     check.add_argument("--status-list", help="signed status list (CBOR)")
     check.add_argument("--root-key", help="root public key, DER (default: root.pub.der beside it)")

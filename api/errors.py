@@ -146,6 +146,7 @@ PROBLEMS: Mapping[type[Exception], Problem] = {
     cx.DisclosureInvalid: _p(422, "disclosure-invalid", "A disclosed field does not verify"),
     cx.InvalidQRText: _p(422, "invalid-qr-text", "The QR text is malformed"),
     cx.InvalidBase45: _p(422, "invalid-base45", "The QR text is not Base45"),
+    cx.QRImageUnreadable: _p(422, "qr-image-unreadable", "No one QR code can be read in the image"),
     cx.UnknownIssuer: _p(422, "unknown-issuer", "The issuer's key is not trusted"),
     cx.KeyNotAllowed: _p(422, "key-not-allowed", "The key may not sign this license"),
     cx.LicenseRevoked: _p(409, "license-revoked", "The license is revoked"),

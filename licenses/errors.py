@@ -72,6 +72,10 @@ class InvalidBase45(InvalidQRText):
     """Text that is not strict RFC 9285 Base45."""
 
 
+class QRImageUnreadable(LicenseError):
+    """An image that is not a picture with one readable QR code in it, or is too large to read."""
+
+
 class UnknownIssuer(InvalidCredential):
     """A credential or status list whose key id is not on the trust list."""
 

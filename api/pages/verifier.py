@@ -1,6 +1,8 @@
-"""The verifier's page (用证核验): paste a QR text or enter a license number, state a purpose, and
-see the verifier's result; each check goes through the sharing service as ``POST /v1/verify``
-does, so it is recorded as a use of the holder's license. A department's verifiers and officers.
+"""The verifier's page (用证核验): scan (a scanner gun types into the focused box, then Enter),
+paste a QR text, take or pick a picture of the QR code, or enter a license number; state a
+purpose; see the verifier's result. Each check goes through the sharing service as
+``POST /v1/verify`` does, so it is recorded as a use of the holder's license. A department's
+verifiers and officers.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
@@ -21,6 +23,8 @@ from api.pages.session import Session, signed_in
 from api.routes.verify import verification_public
 from ledger.actors import Channel, Role
 from ledger.commands import Command
+from licenses.errors import QRImageUnreadable
+from licenses.qr_scan import MAX_IMAGE_BYTES, read_qr_image
 
 FORM = "verify"
 router = APIRouter(
@@ -28,20 +32,27 @@ router = APIRouter(
 )
 Verifier = Annotated[Session, Depends(signed_in(Role.VERIFIER, Role.OFFICER))]
 FormText = Annotated[str, Form(max_length=8000)]
+ASKED_ONE = "请填写核验用途，并在“二维码内容”“二维码图片”“证照编号”中三选一。"
 
 
 def _form(session: Session, purpose: str = "", error: str | None = None) -> str:
     shown = f'<p class="error">{escape(error)}</p>' if error else ""
+    # The purpose comes first and stays filled in, and the QR box is a one-line input that has
+    # the focus: a scanner gun types the code and presses Enter, which submits the form.
     return (
-        f'{shown}<form method="post" action="/pages/verify">'
+        f'{shown}<form method="post" action="/pages/verify" enctype="multipart/form-data">'
         f'<input type="hidden" name="csrf" value="{escape(session.csrf(FORM))}">'
-        '<label for="qr_text">二维码内容（扫码或粘贴 EL1: 开头的文本）</label>'
-        '<textarea id="qr_text" name="qr_text" rows="4" maxlength="8000"></textarea>'
-        '<label for="license_id">或 证照编号</label>'
-        '<input type="text" id="license_id" name="license_id" maxlength="128">'
         '<label for="purpose">核验用途（必填，将告知持证人）</label>'
         f'<input type="text" id="purpose" name="purpose" maxlength="200" required '
-        f'value="{escape(purpose)}"><p><button>核验</button></p></form>'
+        f'value="{escape(purpose)}">'
+        '<label for="qr_text">二维码内容（用扫码枪扫码，或粘贴 EL1: 开头的文本）</label>'
+        '<input type="text" id="qr_text" name="qr_text" maxlength="8000" autofocus '
+        'autocomplete="off" spellcheck="false">'
+        '<label for="qr_image">或 二维码图片（拍照或截图，PNG、JPEG、WebP 等）</label>'
+        '<input type="file" id="qr_image" name="qr_image" accept="image/*">'
+        '<label for="license_id">或 证照编号</label>'
+        '<input type="text" id="license_id" name="license_id" maxlength="128">'
+        "<p><button>核验</button></p></form>"
     )
 
 
@@ -88,21 +99,34 @@ def verify_submit(
     license_id: FormText = "",
     purpose: FormText = "",
     csrf: Annotated[str, Form(max_length=128)] = "",
+    qr_image: Annotated[UploadFile | None, File()] = None,
 ) -> HTMLResponse:
     """Verify a license for a purpose and show the result; recorded as a use. As for the form."""
     session.check_csrf(FORM, csrf)
+    text = qr_text.strip()
+    # A browser posts an empty, nameless file where none was chosen.
+    picture = qr_image.file.read(MAX_IMAGE_BYTES + 1) if qr_image and qr_image.filename else b""
+    if picture and (text or license_id.strip()):
+        return _refused(session, purpose, ASKED_ONE)
+    if picture:
+        try:
+            text = read_qr_image(picture)
+        except QRImageUnreadable as error:
+            return _refused(session, purpose, f"未能从图片中读出二维码：{error}")
     try:
         asked = VerifyCreate(
-            purpose=purpose.strip(),
-            qr_text=qr_text.strip() or None,
-            license_id=license_id.strip() or None,
+            purpose=purpose.strip(), qr_text=text or None, license_id=license_id.strip() or None
         )
     except ValidationError:
-        error = "请填写核验用途，并在“二维码内容”和“证照编号”中二选一填写。"
-        return page("用证核验", _form(session, purpose, error), nav=session.nav(), status=422)
+        return _refused(session, purpose, ASKED_ONE)
     cmd = Command(at=now, actor=session.principal.actor(), channel=Channel.SYSTEM)
     result = ledger.sharing.verify(
         cmd, purpose=asked.purpose, qr_text=asked.qr_text, license_id=asked.license_id
     )
     body = _result(verification_public(result)) + "<h2>继续核验</h2>" + _form(session, purpose)
     return page("核验结果", body, nav=session.nav())
+
+
+def _refused(session: Session, purpose: str, error: str) -> HTMLResponse:
+    # Nothing was verified, so nothing is recorded: the form again, with what to fix.
+    return page("用证核验", _form(session, purpose, error), nav=session.nav(), status=422)

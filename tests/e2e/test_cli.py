@@ -11,6 +11,7 @@ import pytest
 
 from api.cli import main
 from keys.store import PASSPHRASE_ENV
+from tests.pictures import blank, photo
 
 
 @pytest.fixture
@@ -92,11 +93,29 @@ def test_demo_writes_license_files_that_verify_offline_and_a_changed_one_does_no
     ]
     assert main(args) == 0
     assert '"status": "valid"' in capsys.readouterr().out
+    # The QR image it wrote, and a photo of it, verify as its text does.
+    (demo / "photo.jpg").write_bytes(photo(qr))
+    for image in (demo / "license.qr.png", demo / "photo.jpg"):
+        assert main(["license", "verify", "--image", str(image), *args[3:]]) == 0
+        assert '"status": "valid"' in capsys.readouterr().out
     changed = qr[:-1] + ("A" if qr[-1] != "A" else "B")
     assert main(["license", "verify", changed, *args[3:]]) == 1
     out = capsys.readouterr().out
     assert '"status": "malformed"' in out or '"status": "invalid"' in out
     assert '"step": ' in out and '"step": null' not in out
+
+
+def test_license_verify_refuses_a_picture_without_a_code_and_two_inputs_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    picture = tmp_path / "blank.png"
+    picture.write_bytes(blank())
+    trust = ["--trust-list", str(tmp_path / "trust-list.cbor")]
+    assert main(["license", "verify", "--image", str(picture), *trust]) == 2
+    assert "blank.png: expected a QR code in the 640×480 PNG image" in capsys.readouterr().err
+    for both in (["EL1:X", "--image", str(picture)], []):
+        assert main(["license", "verify", *both, *trust]) == 2
+        assert "give exactly one of QR_TEXT and --image FILE" in capsys.readouterr().err
 
 
 def test_license_verify_refuses_a_time_without_a_timezone(

@@ -316,6 +316,8 @@ def routes(
             officer | {"verifier"},
             {"license_id": license_id, "purpose": "施工许可"},
         ),
+        # Multipart: a JSON body gets the allowed callers a 422, the others their 401/403.
+        Route("POST", "/v1/verify/image", officer | {"verifier"}, {"purpose": "施工许可"}),
         Route(
             "POST",
             "/v1/shared/views",

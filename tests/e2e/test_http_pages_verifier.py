@@ -101,7 +101,7 @@ def test_a_form_without_a_purpose_or_with_both_inputs_is_shown_again_with_an_err
     ):
         token = form_token(client.get(VERIFY).text, VERIFY)
         response = client.post(VERIFY, data={"csrf": token, **fields})
-        assert response.status_code == 422 and "二选一" in response.text
+        assert response.status_code == 422 and "三选一" in response.text
     assert uses(svc) == before
 
 
