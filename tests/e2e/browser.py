@@ -17,7 +17,10 @@ Upload = tuple[str, bytes, str]
 Fields = dict[str, str | list[str]]  # a form's text fields: one value, or one a row
 NO_FILE: Upload = ("", b"", "application/octet-stream")  # a row whose file was not chosen
 BOUNDARY = "caseledger-form-boundary"
-_CSRF = r'<form method="post" action="{action}"[^>]*><input type="hidden" name="csrf" value="([^"]*)">'
+_CSRF = (
+    r'<form method="post" action="{action}"[^>]*>'
+    r'<input type="hidden" name="csrf" value="([^"]*)">'
+)
 
 
 def form_token(html: str, action: str) -> str:
