@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from api import cli_audit
+from api import cli_audit, cli_bench
 from api.auth import AuthError, ensure_token_key, mint_token
 from api.config import Settings
 from api.context import LedgerContext, key_store, open_ledger, root_public_key_path
@@ -273,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--department")
     token.add_argument("--minutes", type=int, default=60)
     cli_audit.add_parsers(sub)
+    cli_bench.add_parser(sub)
     return parser
 
 
@@ -281,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "license":
         return cmd_license_verify(args)
+    if args.command == "bench":
+        return cli_bench.run(args)
     settings = Settings.from_env()
     handled = cli_audit.dispatch(settings, args)
     if handled is not None:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
+from api import cli_bench
+from api.cli import build_parser, main
 from keys.store import PASSPHRASE_ENV
 from tests.pictures import blank, photo
 
@@ -150,3 +151,25 @@ def test_token_mints_a_jwt_and_refuses_an_overlong_lifetime(
     assert token.count(".") == 2
     assert main(["token", "--role", "auditor", "--sub", "auditor-1", "--minutes", "100000"]) == 2
     assert "cannot mint this token" in capsys.readouterr().err
+
+
+def test_bench_runs_a_benchmark_from_the_source_tree_and_passes_its_options_on(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["bench", "verify", "--n", "10", "--rounds", "1"]) == 0
+    out = capfd.readouterr().out
+    assert "bench/bench_verify.py --n 10 --rounds 1" in out
+    assert "10 credentials" in out and "verification / raw Ed25519 = " in out
+
+
+def test_bench_refuses_an_unknown_benchmark_naming_the_known_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bench", "speed"]) == 2
+    err = capsys.readouterr().err
+    assert "no benchmark named 'speed'; expected one of: api, audit, ledger" in err
+    assert "read-models, verify" in err
+    # Installed without the source tree, there are none.
+    args = build_parser().parse_args(["bench", "verify"])
+    assert cli_bench.run(args, folder=tmp_path / "bench") == 2
+    assert "none (bench/ ships with the source tree" in capsys.readouterr().err
