@@ -19,8 +19,8 @@ from api.config import Settings
 from api.context import LedgerContext, open_ledger, root_public_key_path
 from api.deps import ReadSide
 from keys.trustlist import build_trust_list
-from ledger.checkpoint import NoteVerifierKey
 from ledger.errors import LedgerError
+from ledger.signed_note import NoteVerifierKey
 from projections.audit import AuditKeys, audit_verify
 from projections.bundle import export_bundle, verify_bundle
 from projections.document_store import DocumentStore

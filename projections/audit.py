@@ -13,9 +13,10 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder
 
-from ledger.checkpoint import Checkpoint, NoteVerifierKey, open_checkpoint
+from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.errors import LedgerError
 from ledger.merkle import MemoryTree, root
+from ledger.signed_note import NoteVerifierKey
 from ledger.signing import genesis_hash
 from projections.database import Database, open_database, open_recorder
 from projections.errors import AuditFailure, ProofUnavailable

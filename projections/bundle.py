@@ -14,10 +14,11 @@ from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 
 from keys import cbor, cose
 from keys.errors import KeyManagementError
-from ledger.checkpoint import Checkpoint, NoteVerifierKey, open_checkpoint
+from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.documents import document_references, referenced_documents
 from ledger.errors import IntegrityError, LedgerError
 from ledger.merkle import leaf_hash, verify_inclusion
+from ledger.signed_note import NoteVerifierKey
 from ledger.signing import event_hash, genesis_hash
 from ledger.transcodings import loads
 from projections.audit import AuditKeys

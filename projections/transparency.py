@@ -13,13 +13,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 
 from keys.signer import Signer
-from ledger.checkpoint import (
-    Checkpoint,
-    NoteVerifierKey,
-    open_checkpoint,
-    parse_note,
-    sign_note,
-)
+from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.errors import LedgerError, MerkleTreeError, ProofInvalid
 from ledger.merkle import (
     EMPTY_ROOT,
@@ -34,6 +28,7 @@ from ledger.merkle import (
     root_plan,
     verify_consistency,
 )
+from ledger.signed_note import NoteVerifierKey, parse_note, sign_note
 from projections.database import Database, ViewCursor
 from projections.errors import ConsistencyRefused, ProjectionError, ProofUnavailable
 from projections.runtime import ReadModel

@@ -14,15 +14,10 @@ from datetime import datetime
 from pathlib import Path
 
 from keys.signer import Signer
-from ledger.checkpoint import (
-    SIG_COSIGNATURE_V1,
-    Checkpoint,
-    NoteVerifierKey,
-    cosign,
-    open_checkpoint,
-)
+from ledger.checkpoint import Checkpoint, cosign, open_checkpoint
 from ledger.errors import LedgerError, ProofInvalid
 from ledger.merkle import verify_consistency
+from ledger.signed_note import SIG_COSIGNATURE_V1, NoteVerifierKey
 from projections.errors import CheckpointRefused, ConsistencyRefused, ForkDetected
 
 STATE_FORMAT = "caseledger-witness/1"

@@ -10,8 +10,9 @@ from fastapi.testclient import TestClient
 
 from api.auth import AuthConfig
 from api.main import create_app
-from ledger.checkpoint import NoteVerifierKey, open_checkpoint
+from ledger.checkpoint import open_checkpoint
 from ledger.merkle import verify_consistency, verify_inclusion
+from ledger.signed_note import NoteVerifierKey
 from projections.bundle import verify_bundle
 from tests.e2e.conftest import (
     DESK,

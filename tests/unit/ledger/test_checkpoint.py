@@ -17,22 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from keys.signer import EDDSA, Ed25519Signer
-from ledger.checkpoint import (
-    MAX_SIGNATURES,
-    SIG_COSIGNATURE_V1,
-    SIG_ED25519,
-    Checkpoint,
-    Cosignature,
-    NoteSignature,
-    NoteVerifierKey,
-    cosign,
-    cosignature_message,
-    open_checkpoint,
-    parse_note,
-    sign_note,
-    verify_cosignature,
-    verify_note,
-)
+from ledger.checkpoint import Checkpoint, cosign, open_checkpoint, verify_cosignature
 from ledger.errors import (
     CheckpointInvalid,
     NoteInvalid,
@@ -42,6 +27,18 @@ from ledger.errors import (
     NoteUnverified,
 )
 from ledger.merkle import MemoryTree, root
+from ledger.signed_note import (
+    MAX_SIGNATURES,
+    SIG_COSIGNATURE_V1,
+    SIG_ED25519,
+    Cosignature,
+    NoteSignature,
+    NoteVerifierKey,
+    cosignature_message,
+    parse_note,
+    sign_note,
+    verify_note,
+)
 
 
 def _vectors_dir() -> Path:

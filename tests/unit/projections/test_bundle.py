@@ -8,7 +8,7 @@ import pytest
 
 from keys import cbor
 from keys.signer import Ed25519Signer
-from ledger.checkpoint import NoteVerifierKey
+from ledger.signed_note import NoteVerifierKey
 from projections.bundle import FORMAT, verify_bundle
 from projections.errors import BundleInvalid
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from keys.signer import Ed25519Signer
-from ledger.checkpoint import Checkpoint, NoteVerifierKey, sign_note, verify_cosignature
+from ledger.checkpoint import Checkpoint, verify_cosignature
 from ledger.merkle import MemoryTree, consistency_proof, root
+from ledger.signed_note import NoteVerifierKey, sign_note
 from projections.errors import CheckpointRefused, ConsistencyRefused, ForkDetected
 from projections.witness import Witness
 
