@@ -1,11 +1,11 @@
-"""The application service ``CaseLedger``: one method per command. Each loads, checks the acting
-department, calls the aggregate and saves atomically — with idempotent command ids and optimistic
-concurrency. Dates the rules need (deadlines) come from the working-day calendar here.
+"""The application service ``CaseLedger``: one method per command, each run through
+``ledger.execution`` (load, check the acting department, call the aggregate, save atomically).
+Dates the rules need (deadlines) come from the working-day calendar here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -20,23 +20,21 @@ from ledger.authority import check_department
 from ledger.calendar import WorkingCalendar
 from ledger.case import AdminLevel, Case, HolderKind, SupplementVia
 from ledger.catalog import ItemTerms, ServiceItem, SpecialStep
-from ledger.commands import Command, CommandRecord, fingerprint
+from ledger.commands import Command, CommandRecord
 from ledger.documents import MaterialRef
 from ledger.errors import (
-    ConcurrencyError,
     DuplicateSubmission,
     InvalidApplicant,
     LedgerError,
     SecondNoticeRefused,
-    UnknownCase,
     UnknownItem,
 )
+from ledger.execution import CommandApplication, Result
 from ledger.findings import RefusedAttempt
 from ledger.keydirectory import LedgerKeys
 from ledger.persistence import install_append_only_guard
 from ledger.rules import local_date
 from ledger.sharing_service import LicenseSharing
-from ledger.store import SignedApplication
 from ledger.vault_service import IssuedLicense, LicenseVault
 from licenses.domain import License
 from licenses.errors import InvalidHolderId
@@ -45,10 +43,8 @@ from licenses.types import load_license_types
 from licenses.usage import LicenseUse, load_sharing_policies
 from licenses.vault import HolderLicenses, StatusSlot
 
-Result = dict[str, Any]
 
-
-class CaseLedger(SignedApplication):
+class CaseLedger(CommandApplication):
     """Cases, the catalog and the key registry in one signed, chained log."""
 
     name = "caseledger"
@@ -336,19 +332,7 @@ class CaseLedger(SignedApplication):
         """Rate the service after closing (好差评)."""
         return self._act(case_id, cmd, "rate", stars=stars, comment=comment)
 
-    # -- queries ---------------------------------------------------------------------------------
-
-    def case(self, case_id: UUID) -> Case:
-        """Return a verified case or raise ``UnknownCase``."""
-        try:
-            case: Any = self.repository.get(case_id)
-        except AggregateNotFoundError:
-            raise UnknownCase(f"no case with id {case_id}") from None
-        if not isinstance(case, Case):
-            raise UnknownCase(f"{case_id} is not a case")
-        return case
-
-    # -- orchestration ---------------------------------------------------------------------------
+    # -- receipt numbers and deadlines ------------------------------------------------------------
 
     def _receipt_number(self, case: Case, cmd: Command) -> str:
         return f"SL{local_date(cmd.at):%Y%m%d}{case.id.hex[:8].upper()}"
@@ -369,94 +353,3 @@ class CaseLedger(SignedApplication):
             start - timedelta(days=1), today - timedelta(days=1)
         )
         return self.calendar.add_working_days(case.due, paused).due
-
-    def _act(self, case_id: UUID, cmd: Command, command: str, **args: Any) -> int:
-        return self._version(self._on_case(case_id, cmd, command, args, lambda case: {}))
-
-    def _on_case(
-        self,
-        case_id: UUID,
-        cmd: Command,
-        command: str,
-        args: Mapping[str, Any],
-        derived: Callable[[Case], dict[str, Any]],
-    ) -> Result:
-        """Load the case, check authority and version, run the command, save atomically."""
-
-        def run() -> tuple[list[Any], Result]:
-            case = self.case(case_id)
-            if cmd.expected_version is not None and case.version != cmd.expected_version:
-                raise ConcurrencyError(case_id, cmd.expected_version, case.version)
-            check_department(command, cmd.actor, case.terms.required_departments)
-            extra = {k: v for k, v in derived(case).items() if v is not None}
-            getattr(case, command)(**args, **extra, at=cmd.at, actor=cmd.actor, channel=cmd.channel)
-            return [case], {"case_id": str(case_id), "version": case.version, "due": case.due}
-
-        def conflict() -> LedgerError:
-            current = self.case(case_id).version
-            return ConcurrencyError(case_id, cmd.expected_version or current - 1, current)
-
-        return self.execute(command, {"case_id": case_id, **args}, run, cmd, conflict)
-
-    def execute(
-        self,
-        command: str,
-        args: Mapping[str, Any],
-        run: Callable[[], tuple[list[Any], Result]],
-        cmd: Command,
-        conflict: Callable[[], LedgerError],
-    ) -> Result:
-        """Run a command once per command id; a repeat returns the first result, writing nothing.
-
-        ``run`` loads and changes aggregates and returns them with the result to record.
-        """
-        digest = fingerprint(command, dict(args))
-        if cmd.command_id is not None:
-            previous = self._command_record(cmd.actor.principal, cmd.command_id)
-            if previous is not None:
-                previous.check_repeat(command, digest)
-                return previous.result
-        aggregates, result = run()
-        if cmd.command_id is not None:
-            aggregates.append(
-                CommandRecord(
-                    principal=cmd.actor.principal,
-                    command_id=cmd.command_id,
-                    command=command,
-                    fingerprint=digest,
-                    result=result,
-                    at=cmd.at,
-                    actor=cmd.actor,
-                    channel=cmd.channel,
-                )
-            )
-        try:
-            self.save(*aggregates)
-        except RecordConflictError:
-            if cmd.command_id is not None:
-                previous = self._command_record(cmd.actor.principal, cmd.command_id)
-                if previous is not None:  # a concurrent repeat won the race
-                    previous.check_repeat(command, digest)
-                    return previous.result
-            raise conflict() from None
-        return result
-
-    def _command_record(self, principal: str, command_id: str) -> CommandRecord | None:
-        try:
-            record: CommandRecord = self.repository.get(
-                CommandRecord.create_id(principal, command_id)
-            )
-        except AggregateNotFoundError:
-            return None
-        return record
-
-    @staticmethod
-    def _version(result: Result) -> int:
-        return int(result["version"])
-
-    @staticmethod
-    def _due(result: Result) -> date:
-        due = result["due"]
-        if not isinstance(due, date):
-            raise LedgerError(f"expected a deadline after this command, got {due!r}")
-        return due
