@@ -29,9 +29,9 @@ from keys.keyring import KeyRing, KeyRingApplication
 from keys.registry import KeyRole, kid_for
 from keys.signer import Ed25519Signer
 from keys.trustlist import build_trust_list, load_trust_list
-from licenses.credential import issue_credential
 from licenses.holder_ids import is_holder_id
 from licenses.identifiers import LicenseId
+from licenses.issuance import issue_credential
 from licenses.model import LicenseClaims, SlotStatus, StatusReference
 from licenses.qr import decode_qr_text, encode_qr_text
 from licenses.status import StatusList

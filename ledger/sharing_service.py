@@ -20,10 +20,11 @@ from ledger.actors import Role
 from ledger.commands import Command
 from ledger.errors import ActionNotPermitted, InvalidCommand
 from ledger.use_recorder import UseRecorder
-from licenses.credential import decode_credential, present
+from licenses.credential import decode_credential
 from licenses.domain import License
 from licenses.errors import LicenseError
 from licenses.guards import lineage_of
+from licenses.issuance import present
 from licenses.model import LicenseState
 from licenses.qr import encode_qr_text
 from licenses.types import LicenseTypes

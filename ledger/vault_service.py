@@ -22,11 +22,11 @@ from ledger.authority import SERVICE_CENTRE, check_department
 from ledger.commands import Command
 from ledger.errors import ActionNotPermitted, ConcurrencyError, LedgerError
 from ledger.signing import SigningIdentity
-from licenses.credential import issue_credential
 from licenses.domain import License
 from licenses.errors import LicenseError
 from licenses.guards import lineage_of
 from licenses.identifiers import LicenseId
+from licenses.issuance import issue_credential
 from licenses.model import FieldValue, SlotStatus, StatusReference
 from licenses.qr import encode_qr_text
 from licenses.status import MIN_SLOTS, StatusList

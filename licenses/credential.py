@@ -1,5 +1,6 @@
 """The license credential (RFC 9052 §4.2 COSE_Sign1 over RFC 8392 CWT claims) with salted
-per-field digests, so a holder can disclose only some fields (the ISO 18013-5 MSO idea).
+per-field digests, so a holder can disclose only some fields (the ISO 18013-5 MSO idea): its
+layout, decoding and checks; issuing and presenting are ``licenses.issuance``'s.
 """
 
 # Layout, by label:
@@ -22,8 +23,7 @@ per-field digests, so a holder can disclose only some fields (the ISO 18013-5 MS
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Mapping, Set
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -32,12 +32,10 @@ import cbor2
 
 from keys import cose
 from keys.algorithms import PublicKey
-from keys.cbor import cbor_type_name, dumps_canonical
+from keys.cbor import cbor_type_name
 from keys.cose import Sign1Message
 from keys.errors import KeyManagementError
 from keys.errors import SignatureInvalid as KeysSignatureInvalid
-from keys.registry import kid_for
-from keys.signer import Signer
 from licenses.errors import DisclosureInvalid, InvalidCredential, SignatureInvalid
 from licenses.model import MAX_FIELDS, FieldValue, LicenseClaims, StatusReference, check_field
 
@@ -154,106 +152,6 @@ class ParsedCredential:
             undisclosed=frozenset(digests.keys() - fields.keys()),
             message=self.message,
         )
-
-
-# --- issuing ---------------------------------------------------------------------------------
-
-
-def _claims_map(claims: LicenseClaims, digests: Mapping[str, bytes]) -> dict[int | str, Any]:
-    payload: dict[int | str, Any] = {
-        CWT_ISS: claims.iss,
-        CWT_SUB: claims.sub,
-        CWT_NBF: int(claims.nbf.timestamp()),
-        CWT_IAT: int(claims.iat.timestamp()),
-        CLAIM_LICENSE_ID: claims.license_id,
-        CLAIM_LICENSE_TYPE: claims.license_type,
-        CLAIM_VERSION: claims.version,
-        CLAIM_STATUS: [claims.status.list_id, claims.status.index],
-        CLAIM_DIGESTS: dict(digests),
-    }
-    if claims.exp is not None:
-        payload[CWT_EXP] = int(claims.exp.timestamp())
-    return payload
-
-
-def _salts_for(claims: LicenseClaims, salts: Mapping[str, bytes] | None) -> dict[str, bytes]:
-    if salts is None:
-        return {name: os.urandom(SALT_LENGTH) for name in claims.fields}
-    if set(salts) != set(claims.fields):
-        raise InvalidCredential(
-            f"salts: expected one per field {sorted(claims.fields)}, got {sorted(salts)}"
-        )
-    for name, salt in salts.items():
-        if not isinstance(salt, bytes) or len(salt) != SALT_LENGTH:
-            raise InvalidCredential(
-                f"salt of field {name!r}: expected {SALT_LENGTH} bytes, got {salt!r:.40}"
-            )
-    return dict(salts)
-
-
-def issue_credential(
-    claims: LicenseClaims,
-    signer: Signer,
-    *,
-    kid: bytes,
-    salts: Mapping[str, bytes] | None = None,
-) -> bytes:
-    """Sign ``claims`` into a credential disclosing every field; ``salts`` only for fixtures."""
-    if not isinstance(claims, LicenseClaims):
-        raise InvalidCredential(f"claims: expected LicenseClaims, got {type(claims).__name__}")
-    expected_kid = kid_for(signer.public_key_der())
-    if kid != expected_kid:
-        # A trust list only lists a key under this id, so any other kid could never verify.
-        raise InvalidCredential(
-            f"kid: expected the signer's key id {expected_kid.hex()}, got {kid.hex()}"
-        )
-    chosen = _salts_for(claims, salts)
-    # 1. One disclosure per field, in name order, each canonical CBOR [salt, name, value].
-    disclosures = {
-        name: dumps_canonical([chosen[name], name, claims.fields[name]])
-        for name in sorted(claims.fields)
-    }
-    # 2. The signed payload carries only their digests.
-    payload = dumps_canonical(
-        _claims_map(claims, {name: _digest(raw) for name, raw in disclosures.items()})
-    )
-    # 3. COSE_Sign1 with the disclosures in the unprotected header.
-    try:
-        return cose.sign1(
-            payload, signer, kid=kid, unprotected={DISCLOSURES: list(disclosures.values())}
-        )
-    except KeyManagementError as error:
-        raise InvalidCredential(f"cannot sign the credential: {error}") from None
-
-
-def present(credential: bytes, fields: Set[str]) -> bytes:
-    """Return the same credential disclosing only ``fields`` (which it must disclose now)."""
-    parsed = parse_credential(credential)
-    decoded = parsed.disclose()
-    unknown = set(fields) - set(parsed.digests)
-    if unknown:
-        raise InvalidCredential(
-            f"cannot present fields {sorted(unknown)}: expected fields of this credential "
-            f"{sorted(parsed.digests)}"
-        )
-    hidden = set(fields) & decoded.undisclosed
-    if hidden:
-        raise InvalidCredential(
-            f"cannot present fields {sorted(hidden)}: this presentation does not disclose them; "
-            "expected a presentation made from the full credential"
-        )
-    kept = [d.raw for d in parsed.disclosures if d.name in fields]
-    message = parsed.message
-    try:
-        return cose.encode_sign1(
-            message.protected_bytes,
-            {DISCLOSURES: kept},
-            message.payload,
-            message.signature,
-            tagged=message.tagged,
-        )
-    except KeyManagementError as error:
-        raise InvalidCredential(f"cannot encode the presentation: {error}") from None
 
 
 # --- decoding --------------------------------------------------------------------------------

@@ -20,15 +20,9 @@ from keys.errors import KeyManagementError
 from keys.registry import kid_for
 from keys.signer import Ed25519Signer
 from licenses import credential
-from licenses.credential import (
-    DISCLOSURES,
-    SALT_LENGTH,
-    decode_credential,
-    issue_credential,
-    parse_credential,
-    present,
-)
+from licenses.credential import DISCLOSURES, SALT_LENGTH, decode_credential, parse_credential
 from licenses.errors import DisclosureInvalid, InvalidCredential, SignatureInvalid
+from licenses.issuance import issue_credential, present
 from licenses.model import FieldValue
 from tests.unit.licenses.conftest import FIELDS, HOLDER, ISSUER, LICENSE_ID, World, make_claims
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from licenses.credential import issue_credential
 from licenses.errors import QRImageUnreadable
+from licenses.issuance import issue_credential
 from licenses.qr import encode_qr_text
 from licenses.qr_scan import MAX_IMAGE_BYTES, read_qr_image
 from licenses.verify import VerificationStatus, Verifier

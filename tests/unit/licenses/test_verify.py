@@ -18,9 +18,9 @@ from keys.keyring import KeyRing, KeyRingApplication
 from keys.registry import KeyRole, kid_for
 from keys.signer import Ed25519Signer
 from keys.trustlist import build_trust_list, load_trust_list
-from licenses.credential import issue_credential, present
 from licenses.errors import InvalidPolicy
 from licenses.identifiers import LicenseId
+from licenses.issuance import issue_credential, present
 from licenses.model import SlotStatus, StatusReference
 from licenses.policies import RequireFields, RequireStatusChecked
 from licenses.qr import BASE45_ALPHABET, PREFIX, b45encode, encode_qr_text

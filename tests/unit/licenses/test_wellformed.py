@@ -19,9 +19,10 @@ from keys.errors import KeyManagementError, MalformedMessage
 from keys.registry import KeyEntry
 from licenses import verify as verify_module
 from licenses.check_characters import mod11_2_check
-from licenses.credential import DISCLOSURES, issue_credential, parse_message, present
+from licenses.credential import DISCLOSURES, parse_message
 from licenses.errors import InvalidCredential
 from licenses.identifiers import LicenseId
+from licenses.issuance import issue_credential, present
 from licenses.model import SlotStatus, StatusReference
 from licenses.qr import encode_qr_text
 from licenses.status import StatusList

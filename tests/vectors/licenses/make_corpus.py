@@ -26,8 +26,9 @@ from keys.keyring import KeyRing, KeyRingApplication
 from keys.registry import KeyRole, kid_for
 from keys.signer import Ed25519Signer
 from keys.trustlist import build_trust_list
-from licenses.credential import DISCLOSURES, issue_credential, present
+from licenses.credential import DISCLOSURES
 from licenses.identifiers import LicenseId
+from licenses.issuance import issue_credential, present
 from licenses.model import LicenseClaims, SlotStatus, StatusReference
 from licenses.qr import PREFIX, b45encode, encode_qr_text
 from licenses.status import StatusList
