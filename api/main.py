@@ -18,6 +18,7 @@ from api.openapi import install_bearer_security
 from api.pages import router as pages
 from api.routes import (
     audit,
+    case_reads,
     cases,
     catalog,
     courier,
@@ -156,6 +157,7 @@ def create_app(
             licenses,
             keys,
             cases,
+            case_reads,
             catalog,
             documents,
             materials,

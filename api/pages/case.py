@@ -21,7 +21,8 @@ from api.pages.labels import CASE_STATUS, CHANNEL, EVENT, ROLE
 from api.pages.layout import day, facts, label, page, table, when
 from api.pages.material_forms import material_table, noticed
 from api.pages.session import Session, signed_in
-from api.routes.cases import case_public, get_timeline
+from api.routes.case_reads import get_timeline
+from api.routes.cases import case_public
 from api.routes.documents import (
     get_correction_notice,
     get_decision,

@@ -18,7 +18,7 @@ from api.pages.errors import PageRoute
 from api.pages.labels import CASE_STATUS, LICENSE_STATE, USE_KIND, USE_RESULT
 from api.pages.layout import day, label, page, table, when
 from api.pages.session import Session, signed_in
-from api.routes.cases import list_cases
+from api.routes.case_reads import list_cases
 from api.routes.documents import get_printout
 from api.routes.licenses import get_qr, license_public, my_license_uses
 from ledger.actors import Role

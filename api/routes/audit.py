@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import LedgerDep, Now, ReadsDep, RuntimeDep, allow
 from api.errors import problem_responses
-from api.routes.cases import jsonable_entry
+from api.routes.case_reads import jsonable_entry
 from api.schemas import (
     CheckpointPublic,
     ConsistencyPublic,

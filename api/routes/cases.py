@@ -1,4 +1,4 @@
-"""Cases: submission, one POST per command (Idempotency-Key, If-Match), the case and its timeline.
+"""Cases: submission, one POST per command (Idempotency-Key, If-Match), and the case as shown.
 
 Officers' departments are checked by the ledger (``ActionNotPermitted`` → 403); an applicant
 reaches only their own cases (anything else is 404, as for a case that does not exist).
@@ -7,29 +7,24 @@ reaches only their own cases (anything else is 404, as for a case that does not 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from api.deps import (
     Caller,
     DeskCommand,
     DocumentsDep,
     LedgerDep,
-    Now,
-    ReadsDep,
     WindowCommand,
     allow,
     own_case,
-    visible_case,
 )
 from api.errors import forbidden, problem_responses
 from api.idempotency import outcome, submission_id
 from api.schemas import (
     CaseCreate,
     CasePublic,
-    CaseSummaryPublic,
     CommandPublic,
     CorrectionCreate,
     CorrectionNoticeCreate,
@@ -41,7 +36,6 @@ from api.schemas import (
     RefusalCreate,
     SupplementCreate,
     SuspendCreate,
-    TimelineEntryPublic,
     ToleranceCreate,
     TransferCreate,
     VisitCreate,
@@ -54,12 +48,9 @@ from ledger.application import CaseLedger
 from ledger.case import Case
 from ledger.commands import Command
 from ledger.errors import ConcurrencyError
-from ledger.rules import local_date
-from ledger.timeline import timeline
 from licenses.errors import mask_id
-from projections.case_board import CaseBoard
 
-APPLICANT, OFFICER, AUDITOR = Role.APPLICANT, Role.OFFICER, Role.AUDITOR
+APPLICANT, OFFICER = Role.APPLICANT, Role.OFFICER
 router = APIRouter(prefix="/v1/cases", tags=["cases"], responses=problem_responses(401, 403, 404))
 COMMAND = problem_responses(409, 422)
 
@@ -330,7 +321,7 @@ def rate(
     return _done(ledger, cmd, case_id, version, r)
 
 
-# --- reads -------------------------------------------------------------------------------------
+# --- the case as shown -------------------------------------------------------------------------
 
 
 def case_public(case: Case) -> CasePublic:
@@ -357,52 +348,3 @@ def case_public(case: Case) -> CasePublic:
         visit_target=case.visit_target,
         rating=case.rating,
     )
-
-
-@router.get("", dependencies=[allow(APPLICANT, OFFICER)])
-def list_cases(
-    caller: Caller,
-    reads: ReadsDep,
-    now: Now,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[CaseSummaryPublic]:
-    """An applicant's own cases (newest first), or an officer's department queue (soonest due)."""
-    board = reads.model(CaseBoard)
-    if caller.role is APPLICANT:
-        mine = board.applicant_cases(reads.database, caller.sub)
-        return [_summary(f, None) for f in mine[offset : offset + limit]]
-    queue = board.queue(reads.database, caller.department or "", today=local_date(now))
-    return [_summary(e.case, e.action.value) for e in queue[offset : offset + limit]]
-
-
-def _summary(facts: Any, action: str | None) -> CaseSummaryPublic:
-    return CaseSummaryPublic(
-        case_id=facts.case_id,
-        item_code=facts.item_code,
-        item_name=facts.item_name,
-        status=facts.status.value,
-        due=facts.due,
-        version=facts.version,
-        action=action,
-    )
-
-
-@router.get("/{case_id}", dependencies=[allow(APPLICANT, OFFICER, AUDITOR)])
-def get_case(case_id: UUID, caller: Caller, ledger: LedgerDep, r: Response) -> CasePublic:
-    """A case. Its applicant, officers of its departments or the service centre, auditors."""
-    case = visible_case(ledger, case_id, caller)
-    r.headers["ETag"] = f'"{case.version}"'
-    return case_public(case)
-
-
-@router.get("/{case_id}/timeline", dependencies=[allow(APPLICANT, OFFICER, AUDITOR)])
-def get_timeline(case_id: UUID, caller: Caller, ledger: LedgerDep) -> list[TimelineEntryPublic]:
-    """Every signed event of the case with its signer and verification. As for the case."""
-    visible_case(ledger, case_id, caller)
-    return [TimelineEntryPublic(**jsonable_entry(vars(e))) for e in timeline(ledger, case_id)]
-
-
-def jsonable_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    """A timeline entry with its actor and data made JSON-safe."""
-    return {**entry, "actor": jsonable(entry["actor"]), "data": jsonable(entry["data"])}
