@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from api import cli_audit, cli_bench
+from api import cli_audit, cli_bench, cli_regions
 from api.auth import AuthError, ensure_token_key, mint_token
 from api.config import Settings
 from api.context import LedgerContext, key_store, open_ledger, root_public_key_path
@@ -274,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--minutes", type=int, default=60)
     cli_audit.add_parsers(sub)
     cli_bench.add_parser(sub)
+    cli_regions.add_parser(sub)
     return parser
 
 
@@ -288,6 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     handled = cli_audit.dispatch(settings, args)
     if handled is not None:
         return handled
+    if args.command == "region":
+        return cli_regions.run(settings, args)
     if args.command == "demo":
         return cmd_demo(settings, args.out)
     if args.command == "serve":

@@ -330,6 +330,7 @@ def command(
 
 DeskCommand = Annotated[Command, Depends(command(Channel.SYSTEM))]
 WindowCommand = Annotated[Command, Depends(command(Channel.WINDOW))]
+AdminCommand = Annotated[Command, Depends(command(Channel.SYSTEM, roles=(Role.ADMIN,)))]
 # Verification is the busiest route: its one dependency authorizes and builds the command.
 VerifierCommand = Annotated[
     Command, Depends(command(Channel.SYSTEM, roles=(Role.VERIFIER, Role.OFFICER)))

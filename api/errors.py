@@ -136,6 +136,9 @@ PROBLEMS: Mapping[type[Exception], Problem] = {
     lx.UnknownItem: _p(404, "unknown-item", "No such service item"),
     lx.DuplicateSubmission: _p(409, "duplicate-submission", "That submission was already made"),
     lx.InvalidApplicant: _p(422, "invalid-applicant", "The applicant id does not validate"),
+    lx.UnknownRegion: _p(404, "unknown-region", "No such region"),
+    lx.RegionConflict: _p(409, "region-conflict", "The region's installed trust contradicts this"),
+    lx.RegionDocumentInvalid: _p(422, "region-document-invalid", "The region's document fails"),
     # licenses
     cx.LicenseError: _p(422, "license-error", "The license request cannot be served"),
     cx.InvalidIdentifier: _p(422, "invalid-identifier", "The identifier is malformed"),

@@ -69,6 +69,9 @@ class VerificationPublic(BaseModel):
     fields: dict[str, Any] = Field(default_factory=dict)
     undisclosed: list[str] = Field(default_factory=list)
     status_checked: bool = False
+    issuer_region: str | None = Field(
+        default=None, description="the other region whose trust list holds the signing key"
+    )
 
 
 class SharedViewCreate(Strict):

@@ -26,6 +26,7 @@ from api.routes import (
     keys,
     licenses,
     materials,
+    regions,
     shared,
     stats,
     verify,
@@ -164,6 +165,7 @@ def create_app(
             courier,
             audit,
             stats,
+            regions,
         )
     ]
     for router in routers:

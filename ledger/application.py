@@ -33,6 +33,8 @@ from ledger.execution import CommandApplication, Result
 from ledger.findings import RefusedAttempt
 from ledger.keydirectory import LedgerKeys
 from ledger.persistence import install_append_only_guard
+from ledger.region_service import TrustedRegions
+from ledger.regions import RegionDirectory
 from ledger.rules import local_date
 from ledger.sharing_service import LicenseSharing
 from ledger.vault_service import IssuedLicense, LicenseVault
@@ -59,6 +61,7 @@ class CaseLedger(CommandApplication):
         StatusSlot,
         HolderLicenses,
         LicenseUse,
+        RegionDirectory,
     )
 
     def __init__(
@@ -82,6 +85,7 @@ class CaseLedger(CommandApplication):
         self.calendar = calendar
         types = load_license_types()
         self.vault = LicenseVault(self, types)
+        self.regions = TrustedRegions(self)
         self.sharing = LicenseSharing(self, types, load_sharing_policies())
         install_append_only_guard(self.recorder)
 

@@ -312,3 +312,18 @@ class DuplicateSubmission(LedgerError):
 
 class InvalidApplicant(LedgerError):
     """An applicant id (citizen id or unified social credit code) that does not validate."""
+
+
+# --- other regions' trust anchors ----------------------------------------------------------------
+
+
+class UnknownRegion(LedgerError):
+    """No region of that name is registered."""
+
+
+class RegionConflict(LedgerError):
+    """A region change that contradicts what is installed (another root, an older list)."""
+
+
+class RegionDocumentInvalid(LedgerError):
+    """A region's root key, trust list or status list that does not verify or parse."""

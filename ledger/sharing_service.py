@@ -42,6 +42,9 @@ _ONLINE_STATUS = {
 }
 
 
+_KEY_LOOKUP = 6  # the verifier's step that finds the signing key on the trust list
+
+
 def holder_ref(holder_id: str) -> str:
     """Return a pseudonymous reference to a holder for use records and indexes."""
     return hashlib.sha256(b"caseledger/holder/" + holder_id.encode()).hexdigest()[:32]
@@ -165,10 +168,21 @@ class LicenseSharing:
         else:
             credential = qr_text or ""
         result = self._verify(credential, cmd.at)
-        if result.claims is not None:
+        holder = None
+        if result.status is VerificationStatus.UNKNOWN_ISSUER and result.step == _KEY_LOOKUP:
+            # No key here signed it: another region's, if a region registered here knows the key.
+            # Its status is that region's status list, if installed; this vault holds no copy.
+            foreign = self._ledger.regions.verify(credential, cmd.at)
+            if foreign is not None:
+                region, result = foreign
+                result = replace(result, region=region.name)
+                holder = None if result.claims is None else result.claims.sub
+        elif result.claims is not None:
             if license_ is None:
                 license_ = self._license(result.claims.license_id)
             result = self._online(result, license_, cmd.at)
+        if license_ is not None:
+            holder = license_.holder_id
         use = self._use(
             cmd,
             department,
@@ -177,7 +191,7 @@ class LicenseSharing:
             result.status.value,
             sorted(result.claims.fields) if result.claims is not None else [],
             result.claims.license_id if result.claims else license_id or "?",
-            license_.holder_id if license_ else None,
+            holder,
         )
         return result, use
 

@@ -50,6 +50,8 @@ class VerificationResult:
     claims: LicenseClaims | None
     undisclosed: frozenset[str] = frozenset()
     status_checked: bool = False
+    # The other region whose trust list holds the signing key; None for the verifier's own.
+    region: str | None = None
 
     @property
     def valid(self) -> bool:

@@ -56,7 +56,7 @@ def _form(session: Session, purpose: str = "", error: str | None = None) -> str:
     )
 
 
-def _result(found: VerificationPublic) -> str:
+def _result(found: VerificationPublic, region_title: str | None = None) -> str:
     verdict = VERIFICATION_STATUS.get(found.status, found.status)
     failed = "—" if found.step is None else f"第 {found.step} 步：{STEP.get(found.step, '')}"
     tone = "ok" if found.valid else "bad"
@@ -68,6 +68,7 @@ def _result(found: VerificationPublic) -> str:
             ("证照编号", escape(found.license_id or "—")),
             ("证照类型", escape(found.license_type or "—")),
             ("签发部门", escape(found.issuer or "—")),
+            ("签发地区", escape(region_title or found.issuer_region or "本地区")),
             ("持证主体", escape(found.holder_masked or "—")),
             ("在线状态", "已核对" if found.status_checked else "未核对"),
         ]
@@ -123,7 +124,9 @@ def verify_submit(
     result = ledger.sharing.verify(
         cmd, purpose=asked.purpose, qr_text=asked.qr_text, license_id=asked.license_id
     )
-    body = _result(verification_public(result)) + "<h2>继续核验</h2>" + _form(session, purpose)
+    title = None if result.region is None else ledger.regions.region(result.region).title
+    shown = _result(verification_public(result), title)
+    body = shown + "<h2>继续核验</h2>" + _form(session, purpose)
     return page("核验结果", body, nav=session.nav())
 
 

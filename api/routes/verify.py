@@ -36,6 +36,7 @@ def verification_public(result: VerificationResult) -> VerificationPublic:
         fields={} if claims is None else jsonable(dict(claims.fields)),
         undisclosed=sorted(result.undisclosed),
         status_checked=result.status_checked,
+        issuer_region=result.region,
     )
 
 

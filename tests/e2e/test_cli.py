@@ -3,6 +3,7 @@ verify passes a clean store and names the first bad event of a tampered one."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from api import cli_bench
 from api.cli import build_parser, main
 from keys.store import PASSPHRASE_ENV
+from tests.foreign_region import ForeignRegion
 from tests.pictures import blank, photo
 
 
@@ -173,3 +175,37 @@ def test_bench_refuses_an_unknown_benchmark_naming_the_known_ones(
     args = build_parser().parse_args(["bench", "verify"])
     assert cli_bench.run(args, folder=tmp_path / "bench") == 2
     assert "none (bench/ ships with the source tree" in capsys.readouterr().err
+
+
+def test_region_commands_pin_a_root_install_its_lists_and_refuse_an_older_list(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init"]) == 0
+    hunan = ForeignRegion()
+    files = {
+        "root.der": hunan.root_key,
+        "trust-2.cbor": hunan.trust_list(2),
+        "trust-1.cbor": hunan.trust_list(1),
+        "status.cbor": hunan.status_list(revoked=(77,)),
+    }
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    capsys.readouterr()
+    add = ["region", "add", "hunan", "--title", "湖南省", "--root-key", str(tmp_path / "root.der")]
+    assert main(add) == 0
+    assert '"title": "湖南省"' in capsys.readouterr().out
+    assert main(add) == 0
+    assert "already so: nothing recorded" in capsys.readouterr().err
+    assert main(["region", "trust-list", "hunan", str(tmp_path / "trust-2.cbor")]) == 0
+    assert '"trust_list_sequence": 2' in capsys.readouterr().out
+    assert main(["region", "trust-list", "hunan", str(tmp_path / "trust-1.cbor")]) == 2
+    assert "sequence above 2, got 1" in capsys.readouterr().err
+    assert main(["region", "status-list", "hunan", str(tmp_path / "status.cbor")]) == 0
+    assert main(["region", "withdraw", "hunan", "--reason", "互认协议到期"]) == 0
+    capsys.readouterr()
+    assert main(["region", "list"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert (listed["active"], listed["trust_list_sequence"]) == (False, 2)
+    assert list(listed["status_lists"]) == ["hnscjgj/2026/1"]
+    assert main(["region", "trust-list", "nowhere", str(tmp_path / "trust-2.cbor")]) == 2
+    assert "no region named 'nowhere'" in capsys.readouterr().err

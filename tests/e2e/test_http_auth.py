@@ -27,6 +27,7 @@ from tests.e2e.conftest import (
     played_permit,
     post,
 )
+from tests.foreign_region import ForeignRegion
 from tests.scenarios import BUSINESS, COMPANY, PERMIT, doc
 from tests.unit.ledger.conftest import T0
 
@@ -171,6 +172,8 @@ READERS = frozenset({"applicant", "stranger", "officer", "outsider", "auditor"})
 STAFF = frozenset({"officer", "outsider", "auditor", "admin"})
 LICENSE_READERS = frozenset({"applicant", "stranger", "officer", "outsider", "auditor"})
 DESK = "zwfwzx"
+ADMIN = frozenset({"admin"})
+HUNAN = ForeignRegion()
 
 
 def routes(
@@ -332,6 +335,17 @@ def routes(
         Route("GET", "/v1/audit/proofs/consistency?old_size=1", frozenset({"auditor"})),
         Route("GET", f"/v1/audit/cases/{case}/bundle", frozenset({"auditor"})),
         Route("GET", f"/v1/audit/departments/{LEAD}/events", frozenset({"auditor"})),
+        Route("GET", "/v1/regions", STAFF | {"verifier"}),
+        Route(
+            "PUT",
+            "/v1/regions/hunan",
+            frozenset({"admin"}),
+            {"title": "湖南", "root_public_key": "A"},
+        ),
+        # A body that is no COSE: the administrator's 422, the others' 401/403 before it is read.
+        Route("PUT", "/v1/regions/hunan/trust-list", ADMIN, "not cose"),
+        Route("POST", "/v1/regions/hunan/status-lists", ADMIN, "not cose"),
+        Route("POST", "/v1/regions/hunan/withdraw", ADMIN, {"reason": "到期"}),
         Route("GET", "/v1/stats", STAFF),
         Route("GET", "/v1/supervision/findings", STAFF),
     ]
@@ -356,6 +370,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         refused = business_case(service)
         refusal = {"reasons": ["不属于本机关职权范围"], "legal_basis": "《行政许可法》第三十二条"}
         ok(post(service, refused, "refuse", service.tokens.officer(DESK), refusal))
+        hunan = {"title": "湖南省", "root_public_key": base64.b64encode(HUNAN.root_key).decode()}
+        ok(service.client.put("/v1/regions/hunan", json=hunan, headers=service.tokens.admin()), 201)
         yield World(service, case_id, license_id, noticed, refused)
 
 

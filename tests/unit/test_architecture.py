@@ -33,6 +33,7 @@ DOMAIN_MODULES = [
     "ledger/documents.py",
     "ledger/errors.py",
     "ledger/findings.py",
+    "ledger/regions.py",
     "ledger/rules.py",
     "ledger/commands.py",
     "licenses/domain.py",
