@@ -68,6 +68,7 @@ def test_a_failed_verification_still_answers_with_the_documented_fields(
         "fields",
         "undisclosed",
         "status_checked",
+        "issuer_region",
     }
     assert (answer["valid"], answer["license_id"], answer["fields"]) == (False, None, {})
 
