@@ -40,6 +40,8 @@ def postgres_env(
         # Kept off on purpose: with it on, process recorders drop tracking rows and concurrent
         # readers can miss events (measured with eventsourcing 9.5).
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        # The library's recorder, but one that leaves an events table in place alone at start-up.
+        "APPLICATION_RECORDER_TOPIC": "ledger.postgres_recorder:LedgerPostgresRecorder",
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_MAX_OVERFLOW": "10",
         "AGGREGATE_CACHE_MAXSIZE": "1000",
@@ -49,13 +51,21 @@ def postgres_env(
     return env
 
 
+def recorder_kind(recorder: object) -> str | None:
+    """``"postgres"`` or ``"sqlite"`` for eventsourcing's SQL recorders (and subclasses of them)."""
+    for kind in type(recorder).__mro__:
+        if kind.__module__ in ("eventsourcing.postgres", "eventsourcing.sqlite"):
+            return kind.__module__.removeprefix("eventsourcing.")
+    return None
+
+
 def install_append_only_guard(recorder: Any) -> None:
     """Make the events table refuse UPDATE, DELETE (and on PostgreSQL, TRUNCATE)."""
     table = getattr(recorder, "events_table_name", None)
     if table is None:
         return  # the in-memory (POPO) recorder used by unit tests has no table to guard
     datastore = recorder.datastore
-    if type(recorder).__module__ == "eventsourcing.postgres":
+    if recorder_kind(recorder) == "postgres":
         schema = datastore.schema
         qualified = f'"{schema}"."{table}"'
         function = f'"{schema}".{APPEND_ONLY_FUNCTION}'
@@ -85,7 +95,7 @@ def install_append_only_guard(recorder: Any) -> None:
             if not (row and row["present"]):
                 for statement in statements:
                     cursor.execute(statement)
-    elif type(recorder).__module__ == "eventsourcing.sqlite":
+    elif recorder_kind(recorder) == "sqlite":
         statements = [
             f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
             "BEGIN SELECT RAISE(ABORT, 'caseledger events are append-only: UPDATE refused'); END",

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory
 from eventsourcing.utils import Environment
 
+from ledger.persistence import recorder_kind
 from projections.errors import ProjectionError
 
 _CREATE_INDEX = re.compile(r"\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+IF\s+NOT\s+EXISTS\s+(\w+)", re.I)
@@ -161,18 +162,19 @@ class Database(ABC):
 
 def open_database(recorder: ApplicationRecorder) -> Database:
     """Return the ``Database`` over an eventsourcing SQLite or PostgreSQL application recorder."""
-    module = type(recorder).__module__
-    if module == "eventsourcing.sqlite":
+    kind = recorder_kind(recorder)
+    if kind == "sqlite":
         from projections.sqlite import SqliteDatabase
 
         return SqliteDatabase(recorder)
-    if module == "eventsourcing.postgres":
+    if kind == "postgres":
         from projections.postgres import PostgresDatabase
 
         return PostgresDatabase(recorder)
     raise ProjectionError(
         f"read models need the events' SQL database: expected an eventsourcing.sqlite or "
-        f"eventsourcing.postgres recorder, got {type(recorder).__qualname__} from {module}"
+        f"eventsourcing.postgres recorder, got {type(recorder).__qualname__} "
+        f"from {type(recorder).__module__}"
     )
 
 

@@ -7,6 +7,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
@@ -203,4 +204,30 @@ def test_the_guard_found_in_place_is_not_replaced_under_another_processs_writes(
         writer.rollback()
     starter.join()
     app.close()
+    assert started_without_waiting
+
+
+def test_a_process_starting_beside_another_processs_open_write_does_not_wait_for_it(
+    world: World,
+) -> None:
+    if world._sqlite:
+        pytest.skip("SQLite has one writer at a time: a start-up waits for it and cannot deadlock")
+    world.note(lines=1)
+    opened: list[Any] = []
+    starter = threading.Thread(target=lambda: opened.append(world.fresh()))
+    # Another process inside a transaction that wrote an event: re-creating the events table's
+    # index would take a SHARE lock on the table and queue behind it.
+    with psycopg.connect(postgres_dsn()) as writer:
+        writer.execute(
+            f"INSERT INTO {world._pg_table()} (originator_id, originator_version, topic, state) "
+            "VALUES (%s, 1, 'test', '\\x00')",
+            (uuid4(),),
+        )
+        starter.start()
+        starter.join(timeout=5)
+        started_without_waiting = bool(opened)
+        writer.rollback()
+    starter.join()
+    for app in opened:
+        app.close()
     assert started_without_waiting
