@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import cbor2
 import pytest
@@ -13,6 +14,8 @@ from keys.keyring import KeyRing, KeyRingApplication
 from keys.registry import KeyRole, kid_for
 from keys.signer import Ed25519Signer
 from keys.trustlist import TrustList, build_trust_list, load_trust_list
+from licenses.credential import SALT_LENGTH
+from licenses.issuance import issue_credential
 from licenses.model import FieldValue, LicenseClaims, StatusReference
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -34,6 +37,7 @@ FIELDS: dict[str, FieldValue] = {
     "capital": 1_000_000,
     "listed": False,
 }
+SALTS = {name: bytes([i]) * SALT_LENGTH for i, name in enumerate(sorted(FIELDS))}
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,22 @@ def make_claims(**changes: object) -> LicenseClaims:
     }
     values.update(changes)
     return LicenseClaims(**values)  # type: ignore[arg-type]
+
+
+def issue(world: World, **changes: object) -> bytes:
+    """A credential from the issuer's key with fixed salts."""
+    return issue_credential(make_claims(**changes), world.issuer, kid=world.issuer_kid, salts=SALTS)
+
+
+def parts(credential: bytes) -> tuple[bytes, dict[Any, Any], bytes, bytes]:
+    """The four parts of a tagged COSE_Sign1, with a mutable unprotected map."""
+    protected, unprotected, payload, signature = cbor2.loads(credential).value
+    return protected, dict(unprotected), payload, signature
+
+
+def disclosure(salt: bytes, name: str, value: FieldValue) -> bytes:
+    """A disclosure as the issuer writes it."""
+    return cbor2.dumps([salt, name, value], canonical=True)
 
 
 def resign(message: bytes, signer: Ed25519Signer) -> bytes:
