@@ -1,4 +1,5 @@
-"""The application service: orchestration, authority, idempotency, concurrency and deadlines."""
+"""The application service: a case from submission to rating, deadlines, and the commands it
+refuses; running commands (command ids, versions, departments) is test_execution's."""
 
 from __future__ import annotations
 
@@ -8,23 +9,19 @@ import pytest
 
 from ledger.actors import Actor, Channel, Role
 from ledger.application import CaseLedger
-from ledger.case import Case, CaseStatus
-from ledger.commands import Command, IdempotencyConflict
+from ledger.case import CaseStatus
+from ledger.commands import Command
 from ledger.errors import (
-    ActionNotPermitted,
     CommitmentOpen,
-    ConcurrencyError,
     DuplicateSubmission,
     InvalidApplicant,
     InvalidCommand,
     SecondNoticeRefused,
-    UnknownCase,
     UnknownItem,
     WrongState,
 )
 from ledger.findings import RefusedAttempt
 from tests.scenarios import (
-    APPLICANT,
     BUSINESS,
     COMPANY,
     DESK,
@@ -36,15 +33,7 @@ from tests.scenarios import (
     play_permit_until_decision,
     supplement_all,
 )
-from tests.unit.ledger.conftest import T0
-
-
-def event_count(ledger: CaseLedger) -> int:
-    return ledger.recorder.max_notification_id() or 0
-
-
-def online(clock: Clock, **kwargs: object) -> Command:
-    return Command(at=clock.tick(), actor=APPLICANT, channel=Channel.ONLINE, **kwargs)  # type: ignore[arg-type]
+from tests.unit.ledger.conftest import PERMIT_ITEM, T0, event_count, online
 
 
 def test_a_joint_review_permit_runs_from_submission_to_rating(ledger: CaseLedger) -> None:
@@ -138,89 +127,6 @@ def test_the_same_submission_twice_without_a_command_id_is_a_duplicate(ledger: C
     assert event_count(ledger) == before
 
 
-PERMIT_ITEM = "11512000MB1546347P000101003000"
-
-
-def test_a_repeated_command_id_returns_the_first_result_and_writes_nothing(
-    ledger: CaseLedger,
-) -> None:
-    clock = Clock(T0)
-    cmd = online(clock, command_id="cmd-42")
-    first = ledger.submit(
-        cmd,
-        submission_id="idem",
-        item_code=PERMIT_ITEM,
-        applicant_id=COMPANY,
-        materials=permit_materials(),
-    )
-    before = event_count(ledger)
-    again = ledger.submit(
-        cmd,
-        submission_id="idem",
-        item_code=PERMIT_ITEM,
-        applicant_id=COMPANY,
-        materials=permit_materials(),
-    )
-    assert again == first
-    assert event_count(ledger) == before
-
-
-def test_a_command_id_reused_with_other_arguments_is_refused(ledger: CaseLedger) -> None:
-    clock = Clock(T0)
-    cmd = online(clock, command_id="cmd-7")
-    ledger.submit(
-        cmd,
-        submission_id="a",
-        item_code=PERMIT_ITEM,
-        applicant_id=COMPANY,
-        materials=permit_materials(),
-    )
-    with pytest.raises(IdempotencyConflict, match="command id 'cmd-7' was used for 'submit'"):
-        ledger.submit(
-            cmd,
-            submission_id="b",
-            item_code=PERMIT_ITEM,
-            applicant_id=COMPANY,
-            materials=permit_materials(),
-        )
-    with pytest.raises(UnknownCase):
-        ledger.case(Case.create_id("b"))
-
-
-def test_a_stale_expected_version_is_a_concurrency_error_with_the_current_version(
-    ledger: CaseLedger,
-) -> None:
-    clock = Clock(T0)
-    case_id = ledger.submit(
-        online(clock),
-        submission_id="cc",
-        item_code=PERMIT_ITEM,
-        applicant_id=COMPANY,
-        materials=permit_materials(),
-    )
-    with pytest.raises(ConcurrencyError, match="expected version 7, current version 1") as info:
-        ledger.accept_with_tolerance(
-            case_id,
-            Command(at=clock.tick(), actor=DESK, channel=Channel.WINDOW, expected_version=7),
-            commitment="承诺补齐",
-            commitment_due=T0.date() + timedelta(days=5),
-        )
-    assert info.value.current_version == 1
-    assert ledger.case(case_id).status is CaseStatus.SUBMITTED
-
-
-def test_a_department_outside_the_case_cannot_act_on_it(ledger: CaseLedger) -> None:
-    clock = Clock(T0)
-    story = play_permit_until_decision(ledger, clock, "permit-3")
-    supplement_all(ledger, clock, story.case_id)
-    version = ledger.case(story.case_id).version
-    with pytest.raises(ActionNotPermitted, match=r"issue_license on this case is for .*\['zjj'\]"):
-        ledger.issue_license(story.case_id, Command(at=clock.tick(), actor=officer("scjgj")))
-    with pytest.raises(ActionNotPermitted, match="got an officer of 'xfjy'"):
-        ledger.issue_license(story.case_id, Command(at=clock.tick(), actor=officer("xfjy")))
-    assert ledger.case(story.case_id).version == version
-
-
 def test_a_second_correction_notice_is_refused_and_recorded_for_auditors(
     ledger: CaseLedger,
 ) -> None:
@@ -248,14 +154,6 @@ def test_a_second_correction_notice_is_refused_and_recorded_for_auditors(
     last = next(iter(ledger.notification_log.select(start=notices_before + 1, limit=1)))
     assert last.topic == "finding.AttemptRefused"
     assert isinstance(ledger.repository.get(last.originator_id), RefusedAttempt)
-
-
-def test_an_unknown_case_id_is_reported(ledger: CaseLedger) -> None:
-    from uuid import uuid4
-
-    missing = uuid4()
-    with pytest.raises(UnknownCase, match=f"no case with id {missing}"):
-        ledger.receive(missing, Command(at=T0, actor=DESK))
 
 
 def test_resuming_a_case_whose_clock_runs_is_a_wrong_state(ledger: CaseLedger) -> None:
