@@ -440,6 +440,15 @@ def measure_verify(kind: str, args: argparse.Namespace, workdir: Path, env: dict
     print(f"  ratio verify/bare plain def      {versus_def:7.2f}")
     print(f"  ratio floor/bare, same dispatch  {median['floor'].rps / median['bare'].rps:7.2f}")
     print(f"  ratio check/bare, same dispatch  {median['check'].rps / median['bare'].rps:7.2f}")
+    # Per request on the server's workers (the inverse of throughput): where the time goes, and
+    # what the target leaves for everything the verify route does beyond the bare endpoint.
+    cost = {n: args.workers * 1e6 / median[n].rps for n in ("bare", "floor", "check", "verify")}
+    floor_us, check_us = cost["floor"] - cost["bare"], cost["check"] - cost["floor"]
+    print(
+        f"  per request (µs of a worker): bare {cost['bare']:.0f}; floor +{floor_us:.0f}; "
+        f"credential check +{check_us:.0f}; online status and signed use record "
+        f"+{cost['verify'] - cost['check']:.0f}; the target allows {2 * cost['bare']:.0f} in all"
+    )
 
 
 # --- (b) commands --------------------------------------------------------------------------------
