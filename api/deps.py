@@ -274,6 +274,17 @@ def allow(*roles: Role) -> Any:
     return Depends(require(*roles))
 
 
+async def capped_body(request: Request, limit: int, slug: str, what: str) -> bytes:
+    """The request body, refused (413 ``slug``) as soon as it outgrows ``limit`` bytes."""
+    received = bytearray()
+    async for chunk in request.stream():
+        received += chunk
+        if len(received) > limit:
+            detail = f"{what} may hold at most {limit} bytes"
+            raise ApiProblem(413, slug, "Payload too large", detail)
+    return bytes(received)
+
+
 IdempotencyKey = Annotated[
     str | None,
     Header(

@@ -11,8 +11,8 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Path, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Caller, DocumentsDep, LedgerDep, Now, allow, visible_case
-from api.errors import ApiProblem, not_found, problem_responses
+from api.deps import Caller, DocumentsDep, LedgerDep, Now, allow, capped_body, visible_case
+from api.errors import not_found, problem_responses
 from api.schemas import DocumentPublic
 from ledger.actors import Role
 from ledger.documents import (
@@ -47,21 +47,6 @@ def ref_public(ref: DocumentRef) -> DocumentPublic:
     return DocumentPublic(sha256=ref.sha256, size=ref.size, media_type=ref.media_type)
 
 
-async def _body(request: Request) -> bytes:
-    """The request body, refused (413) as soon as it outgrows the largest document."""
-    received = bytearray()
-    async for chunk in request.stream():
-        received += chunk
-        if len(received) > MAX_DOCUMENT_BYTES:
-            raise ApiProblem(
-                413,
-                "document-too-large",
-                "Payload too large",
-                f"a document may hold at most {MAX_DOCUMENT_BYTES} bytes",
-            )
-    return bytes(received)
-
-
 @router.post(
     "/v1/documents",
     status_code=status.HTTP_201_CREATED,
@@ -80,7 +65,7 @@ async def upload_document(
     """Upload a material's bytes (PDF, OFD, JPEG, PNG, TIFF) with their media type as the
     Content-Type; 201 the first time, 200 for bytes already stored; an applicant may upload
     200 MiB a day (429 beyond). Applicants, officers."""
-    content = await _body(request)
+    content = await capped_body(request, MAX_DOCUMENT_BYTES, "document-too-large", "a document")
     quota = daily_upload_quota(caller.role, request.app.state.applicant_upload_quota)
     stored = await run_in_threadpool(
         documents.put, content, content_type, uploader=caller.sub, at=now, quota=quota

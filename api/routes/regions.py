@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import AdminCommand, LedgerDep, allow
-from api.errors import ApiProblem, problem_responses
+from api.deps import AdminCommand, LedgerDep, allow, capped_body
+from api.errors import problem_responses
 from api.region_schemas import (
     RegionCreate,
     RegionPublic,
@@ -31,6 +31,7 @@ router = APIRouter(
     tags=["regions"],
     responses=problem_responses(401, 403, 404, 409, 413, 422),
 )
+DOCUMENT = "a region document"
 Name = Annotated[str, Path(min_length=2, max_length=32, examples=["hunan"])]
 _COSE_BODY: dict[str, Any] = {
     "requestBody": {
@@ -66,21 +67,6 @@ def region_public(ledger: CaseLedger, region: Region) -> RegionPublic:
     )
 
 
-async def _cose_body(request: Request) -> bytes:
-    """The request body, refused (413) as soon as it outgrows a region document's cap."""
-    received = bytearray()
-    async for chunk in request.stream():
-        received += chunk
-        if len(received) > MAX_DOCUMENT_BYTES:
-            raise ApiProblem(
-                413,
-                "region-document-too-large",
-                "Payload too large",
-                f"a region document may hold at most {MAX_DOCUMENT_BYTES} bytes",
-            )
-    return bytes(received)
-
-
 @router.get("", dependencies=[allow(Role.ADMIN, Role.AUDITOR, Role.OFFICER, Role.VERIFIER)])
 def list_regions(ledger: LedgerDep) -> list[RegionPublic]:
     """Every region registered here, withdrawn ones too. Staff and verifiers."""
@@ -107,7 +93,7 @@ async def install_trust_list(
 ) -> RegionPublic:
     """Install the region's signed trust list (COSE_Sign1 by its root, a higher sequence than
     the one installed). Administrators."""
-    data = await _cose_body(request)
+    data = await capped_body(request, MAX_DOCUMENT_BYTES, "region-document-too-large", DOCUMENT)
     await run_in_threadpool(ledger.regions.install_trust_list, cmd, name=name, data=data)
     return await run_in_threadpool(region_public, ledger, ledger.regions.region(name))
 
@@ -118,7 +104,7 @@ async def install_status_list(
 ) -> RegionPublic:
     """Install one of the region's signed status lists (by a key on its trust list, newer than
     the copy here). Administrators."""
-    data = await _cose_body(request)
+    data = await capped_body(request, MAX_DOCUMENT_BYTES, "region-document-too-large", DOCUMENT)
     await run_in_threadpool(ledger.regions.install_status_list, cmd, name=name, data=data)
     return await run_in_threadpool(region_public, ledger, ledger.regions.region(name))
 

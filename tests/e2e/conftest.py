@@ -27,6 +27,7 @@ from ledger.calendar import load_calendar
 from ledger.documents import DocumentRef
 from ledger.persistence import sqlite_env
 from licenses.holder_ids import make_uscc
+from licenses.qr import encode_qr_text
 from tests.scenarios import BUSINESS, COMPANY, DOCUMENT_BYTES, PERMIT, doc, permit_materials
 from tests.unit.ledger.conftest import T0, make_ledger
 
@@ -296,3 +297,29 @@ def granted_business(svc: Service) -> str:
     ok(post(svc, case_id, "opinions", lead, {"approve": True}))
     ok(post(svc, case_id, "decide", svc.tokens.officer(BUSINESS_DESK), GRANT))
     return case_id
+
+
+@dataclass
+class Issued:
+    """A service with a played permit: the license's number and its QR text."""
+
+    service: Service
+    license_id: str
+    qr_text: str
+
+
+def issued_permit(svc: Service) -> Issued:
+    """Play a permit case to its license; return the license's number and QR text."""
+    _, license_id = played_permit(svc)
+    credential = svc.client.get(
+        f"/v1/licenses/{license_id}/credential", headers=svc.tokens.applicant()
+    )
+    assert credential.status_code == 200, credential.text
+    return Issued(svc, license_id, encode_qr_text(credential.content))
+
+
+def holder_uses(svc: Service) -> list[tuple[str, str, str]]:
+    """The holder's license uses as the JSON API lists them: (department, purpose, result)."""
+    listed = svc.client.get("/v1/licenses/uses", headers=svc.tokens.applicant())
+    assert listed.status_code == 200, listed.text
+    return [(u["department"], u["purpose"], u["result"]) for u in listed.json()]

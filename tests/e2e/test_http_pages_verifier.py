@@ -5,40 +5,20 @@ roles and browsers without a session are refused without recording anything."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
-from licenses.qr import encode_qr_text
 from tests.e2e.browser import browser, form_token, sign_in, signed_in
-from tests.e2e.conftest import LEAD, Service, open_service, played_permit
+from tests.e2e.conftest import LEAD, Issued, holder_uses, issued_permit, open_service
 from tests.scenarios import COMPANY
 
 VERIFY = "/pages/verify"
 
 
-@dataclass
-class Issued:
-    service: Service
-    license_id: str
-    qr_text: str
-
-
 @pytest.fixture(scope="module")
 def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
     for service in open_service(tmp_path_factory.mktemp("verifier-page")):
-        _, license_id = played_permit(service)
-        credential = service.client.get(
-            f"/v1/licenses/{license_id}/credential", headers=service.tokens.applicant()
-        )
-        yield Issued(service, license_id, encode_qr_text(credential.content))
-
-
-def uses(svc: Service) -> list[tuple[str, str, str]]:
-    """The holder's license uses as the JSON API lists them: (department, purpose, result)."""
-    response = svc.client.get("/v1/licenses/uses", headers=svc.tokens.applicant())
-    assert response.status_code == 200, response.text
-    return [(u["department"], u["purpose"], u["result"]) for u in response.json()]
+        yield issued_permit(service)
 
 
 def test_a_pasted_qr_text_shows_a_valid_result_and_is_recorded_for_the_holder(
@@ -58,7 +38,7 @@ def test_a_pasted_qr_text_shows_a_valid_result_and_is_recorded_for_the_holder(
     page = response.text
     assert "核验通过：证照有效" in page and issued.license_id in page and "已核对" in page
     assert LEAD in page and "受理编号" in page and COMPANY not in page
-    assert ("swj", "不动产登记", "valid") in uses(svc)
+    assert ("swj", "不动产登记", "valid") in holder_uses(svc)
 
 
 def test_an_officer_verifies_by_license_number(issued: Issued) -> None:
@@ -73,7 +53,7 @@ def test_an_officer_verifies_by_license_number(issued: Issued) -> None:
         },
     )
     assert response.status_code == 200 and "核验通过：证照有效" in response.text
-    assert ("zrzyghj", "规划核实", "valid") in uses(svc)
+    assert ("zrzyghj", "规划核实", "valid") in holder_uses(svc)
 
 
 def test_a_damaged_qr_text_is_a_result_naming_the_failed_step(issued: Issued) -> None:
@@ -93,7 +73,7 @@ def test_a_form_without_a_purpose_or_with_both_inputs_is_shown_again_with_an_err
 ) -> None:
     svc = issued.service
     client = signed_in(svc, svc.tokens.verifier(LEAD))
-    before = uses(svc)
+    before = holder_uses(svc)
     for fields in (
         {"license_id": issued.license_id, "purpose": " "},
         {"license_id": issued.license_id, "qr_text": issued.qr_text, "purpose": "施工许可"},
@@ -102,7 +82,7 @@ def test_a_form_without_a_purpose_or_with_both_inputs_is_shown_again_with_an_err
         token = form_token(client.get(VERIFY).text, VERIFY)
         response = client.post(VERIFY, data={"csrf": token, **fields})
         assert response.status_code == 422 and "三选一" in response.text
-    assert uses(svc) == before
+    assert holder_uses(svc) == before
 
 
 def test_a_submission_without_or_with_a_forged_csrf_token_is_refused_and_recorded_nowhere(
@@ -112,12 +92,12 @@ def test_a_submission_without_or_with_a_forged_csrf_token_is_refused_and_recorde
     client = signed_in(svc, svc.tokens.verifier(LEAD))
     # Another session's token is as foreign to this session as a made-up one.
     foreign = form_token(signed_in(svc, svc.tokens.verifier("swj")).get(VERIFY).text, VERIFY)
-    before = uses(svc)
+    before = holder_uses(svc)
     for token in (None, "", "0" * 64, foreign, "令牌"):
         data = {"license_id": issued.license_id, "purpose": "施工许可"}
         response = client.post(VERIFY, data=data | ({} if token is None else {"csrf": token}))
         assert response.status_code == 403 and "CSRF" in response.text
-    assert uses(svc) == before
+    assert holder_uses(svc) == before
 
 
 def test_without_a_session_the_page_and_the_form_send_the_browser_to_sign_in(

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from keys.signer import Ed25519Signer
+from ledger.regions import MAX_DOCUMENT_BYTES
 from tests.e2e.browser import form_token, signed_in
 from tests.e2e.conftest import Service, ok, open_service
 from tests.foreign_region import HOLDER, LIST_ID, T0, ForeignRegion
@@ -236,3 +237,14 @@ def test_the_verifier_page_names_the_region_that_issued_the_license(
     )
     assert page.status_code == 200, page.text
     assert "核验通过：证照有效" in page.text and "<td>湖南省</td>" in page.text
+
+
+def test_a_document_over_the_cap_is_refused_with_413_before_it_is_read_whole(
+    service: Service, hunan: ForeignRegion
+) -> None:
+    assert register(service, hunan).status_code == 201
+    before = events(service)
+    refused = install(service, hunan, "trust-list", b"\x00" * (MAX_DOCUMENT_BYTES + 1))
+    assert refused.status_code == 413, refused.text
+    assert refused.json()["type"].endswith("/region-document-too-large")
+    assert events(service) == before

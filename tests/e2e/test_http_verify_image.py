@@ -5,41 +5,21 @@ without a code, with two inputs at once, or of the wrong kind is refused and rec
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
-from licenses.qr import encode_qr_text
 from tests.e2e.browser import form_token, signed_in
-from tests.e2e.conftest import LEAD, Service, ok, open_service, played_permit
+from tests.e2e.conftest import LEAD, Issued, holder_uses, issued_permit, ok, open_service
 from tests.pictures import blank, photo, screenshot
 
 VERIFY = "/pages/verify"
 API = "/v1/verify/image"
 
 
-@dataclass
-class Issued:
-    service: Service
-    license_id: str
-    qr_text: str
-
-
 @pytest.fixture(scope="module")
 def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
     for service in open_service(tmp_path_factory.mktemp("verify-image")):
-        _, license_id = played_permit(service)
-        credential = service.client.get(
-            f"/v1/licenses/{license_id}/credential", headers=service.tokens.applicant()
-        )
-        yield Issued(service, license_id, encode_qr_text(credential.content))
-
-
-def uses(svc: Service) -> list[tuple[str, str, str]]:
-    """The holder's license uses as the JSON API lists them: (department, purpose, result)."""
-    listed = svc.client.get("/v1/licenses/uses", headers=svc.tokens.applicant())
-    assert listed.status_code == 200, listed.text
-    return [(u["department"], u["purpose"], u["result"]) for u in listed.json()]
+        yield issued_permit(service)
 
 
 # --- the page ------------------------------------------------------------------------------------
@@ -65,7 +45,7 @@ def test_a_photo_of_the_qr_code_verifies_and_is_recorded_for_the_holder(issued: 
     )
     assert response.status_code == 200, response.text
     assert "核验通过：证照有效" in response.text and issued.license_id in response.text
-    assert ("swj", "住房保障审核", "valid") in uses(svc)
+    assert ("swj", "住房保障审核", "valid") in holder_uses(svc)
 
 
 @pytest.mark.parametrize(
@@ -83,7 +63,7 @@ def test_a_picture_that_cannot_be_used_shows_the_form_again_and_records_nothing(
 ) -> None:
     svc = issued.service
     client = signed_in(svc, svc.tokens.verifier(LEAD))
-    before = uses(svc)
+    before = holder_uses(svc)
     token = form_token(client.get(VERIFY).text, VERIFY)
     response = client.post(
         VERIFY,
@@ -92,7 +72,7 @@ def test_a_picture_that_cannot_be_used_shows_the_form_again_and_records_nothing(
     )
     assert response.status_code == 422, response.text
     assert shown in response.text and 'value="施工许可"' in response.text
-    assert uses(svc) == before
+    assert holder_uses(svc) == before
 
 
 def test_an_empty_file_part_is_no_picture_and_the_qr_text_is_verified(issued: Issued) -> None:
@@ -126,7 +106,7 @@ def test_the_api_verifies_a_screenshot_and_records_the_use(issued: Issued) -> No
         issued.license_id,
         True,
     )
-    assert ("zrzyghj", "规划核实", "valid") in uses(svc)
+    assert ("zrzyghj", "规划核实", "valid") in holder_uses(svc)
 
 
 @pytest.mark.parametrize(
@@ -142,7 +122,7 @@ def test_the_api_refuses_an_unreadable_picture_as_a_problem_and_records_nothing(
     issued: Issued, picture: bytes, detail: str
 ) -> None:
     svc = issued.service
-    before = uses(svc)
+    before = holder_uses(svc)
     response = svc.client.post(
         API,
         data={"purpose": "规划核实"},
@@ -153,18 +133,18 @@ def test_the_api_refuses_an_unreadable_picture_as_a_problem_and_records_nothing(
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
     assert problem["type"].endswith("/qr-image-unreadable") and detail in problem["detail"]
-    assert uses(svc) == before
+    assert holder_uses(svc) == before
 
 
 def test_the_api_wants_a_purpose_and_a_picture(issued: Issued) -> None:
     svc = issued.service
-    before = uses(svc)
+    before = holder_uses(svc)
     headers = svc.tokens.verifier("zrzyghj")
     picture = {"image": ("shot.png", screenshot(issued.qr_text), "image/png")}
     for data, files in (({}, picture), ({"purpose": "规划核实"}, None)):
         response = svc.client.post(API, data=data, files=files, headers=headers)
         assert response.status_code == 422, response.text
-    assert uses(svc) == before
+    assert holder_uses(svc) == before
 
 
 def test_an_applicant_may_not_verify_by_picture(issued: Issued) -> None:

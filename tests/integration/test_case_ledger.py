@@ -3,19 +3,17 @@ fresh process, concurrent writers, idempotent repeats, and nothing stored on bad
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from eventsourcing.persistence import RecordConflictError
 
 from ledger.actors import Channel
-from ledger.application import CaseLedger
-from ledger.calendar import load_calendar
 from ledger.case import CaseStatus
 from ledger.commands import Command
 from ledger.documents import DocumentRef
 from ledger.errors import ConcurrencyError, InvalidDocument, MainMaterialMissing
+from tests.integration.conftest import Pair
 from tests.scenarios import (
     APPLICANT,
     COMPANY,
@@ -27,34 +25,7 @@ from tests.scenarios import (
     play_permit_until_decision,
     supplement_all,
 )
-from tests.unit.ledger.conftest import T0, make_ledger
-
-
-class Pair:
-    """A provisioned ledger and a way to open a second, cache-free process on the same store."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-        self.ledger, self.store = make_ledger(env)
-        self.others: list[CaseLedger] = []
-
-    def another(self) -> CaseLedger:
-        other = CaseLedger(
-            self.env,
-            key_store=self.store,
-            root_public_key_der=self.store.signer("root").public_key_der(),
-            calendar=load_calendar(),
-        )
-        self.others.append(other)
-        return other
-
-
-@pytest.fixture
-def pair(storage_env: dict[str, str]) -> Iterator[Pair]:
-    p = Pair(storage_env)
-    yield p
-    for app in (p.ledger, *p.others):
-        app.close()
+from tests.unit.ledger.conftest import T0
 
 
 def test_a_full_case_reloads_verified_in_another_process(pair: Pair) -> None:

@@ -3,49 +3,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-
-import pytest
 
 from ledger.actors import Actor, Channel, Role
 from ledger.application import CaseLedger
-from ledger.calendar import load_calendar
 from ledger.commands import Command
 from ledger.regions import RegionDirectory
 from licenses.verify import VerificationStatus
 from tests.foreign_region import ForeignRegion
-from tests.unit.ledger.conftest import ADMIN, T0, make_ledger
+from tests.integration.conftest import Pair
+from tests.unit.ledger.conftest import ADMIN, T0
 
 VERIFIER = Actor("verifier-zjj", Role.VERIFIER, department="zjj")
 AT = T0 + timedelta(days=1)
-
-
-class Pair:
-    """A provisioned ledger and second, cache-free processes on the same store."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-        self.ledger, self.store = make_ledger(env)
-        self.others: list[CaseLedger] = []
-
-    def another(self) -> CaseLedger:
-        other = CaseLedger(
-            self.env,
-            key_store=self.store,
-            root_public_key_der=self.store.signer("root").public_key_der(),
-            calendar=load_calendar(),
-        )
-        self.others.append(other)
-        return other
-
-
-@pytest.fixture
-def pair(storage_env: dict[str, str]) -> Iterator[Pair]:
-    p = Pair(storage_env)
-    yield p
-    for app in (p.ledger, *p.others):
-        app.close()
 
 
 def admin() -> Command:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -179,19 +179,13 @@ def test_a_revoked_key_cannot_sign_new_events_and_nothing_is_stored(world: World
     assert world.rows(note.id) == []
 
 
-def test_the_guard_found_in_place_is_not_replaced_under_another_processs_writes(
-    world: World,
-) -> None:
+def started_beside_an_open_write(world: World, start: Callable[[], object]) -> bool:
+    """Whether ``start`` finished while another process held an event write open (PostgreSQL)."""
     if world._sqlite:
         pytest.skip("SQLite has one writer at a time: a start-up waits for it and cannot deadlock")
     world.note(lines=1)
-    app = world.fresh()
     finished = threading.Event()
-    starter = threading.Thread(
-        target=lambda: (install_append_only_guard(app.recorder), finished.set())
-    )
-    # Another process inside a transaction that wrote an event: replacing the guard would take
-    # an exclusive lock on the events table and queue behind it.
+    starter = threading.Thread(target=lambda: (start(), finished.set()))
     with psycopg.connect(postgres_dsn()) as writer:
         writer.execute(
             f"INSERT INTO {world._pg_table()} (originator_id, originator_version, topic, state) "
@@ -203,31 +197,29 @@ def test_the_guard_found_in_place_is_not_replaced_under_another_processs_writes(
         started_without_waiting = finished.is_set()
         writer.rollback()
     starter.join()
-    app.close()
-    assert started_without_waiting
+    return started_without_waiting
+
+
+def test_the_guard_found_in_place_is_not_replaced_under_another_processs_writes(
+    world: World,
+) -> None:
+    app = world.fresh()
+    # Replacing the guard would take an exclusive lock on the events table and queue behind the
+    # other process's write.
+    try:
+        assert started_beside_an_open_write(world, lambda: install_append_only_guard(app.recorder))
+    finally:
+        app.close()
 
 
 def test_a_process_starting_beside_another_processs_open_write_does_not_wait_for_it(
     world: World,
 ) -> None:
-    if world._sqlite:
-        pytest.skip("SQLite has one writer at a time: a start-up waits for it and cannot deadlock")
-    world.note(lines=1)
     opened: list[Any] = []
-    starter = threading.Thread(target=lambda: opened.append(world.fresh()))
-    # Another process inside a transaction that wrote an event: re-creating the events table's
-    # index would take a SHARE lock on the table and queue behind it.
-    with psycopg.connect(postgres_dsn()) as writer:
-        writer.execute(
-            f"INSERT INTO {world._pg_table()} (originator_id, originator_version, topic, state) "
-            "VALUES (%s, 1, 'test', '\\x00')",
-            (uuid4(),),
-        )
-        starter.start()
-        starter.join(timeout=5)
-        started_without_waiting = bool(opened)
-        writer.rollback()
-    starter.join()
-    for app in opened:
-        app.close()
-    assert started_without_waiting
+    # Re-creating the events table's index would take a SHARE lock on the table and queue
+    # behind the other process's write.
+    try:
+        assert started_beside_an_open_write(world, lambda: opened.append(world.fresh()))
+    finally:
+        for app in opened:
+            app.close()
