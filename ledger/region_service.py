@@ -157,8 +157,12 @@ class TrustedRegions:
             copy = None if claims is None else region.status_lists.get(claims.status.list_id)
             if result.valid and copy is not None:
                 result = verifier.verify(credential, status_list=copy.data, at=at)
-            if result.valid and not result.status_checked:
-                reason = f"every step passed; region {region.name!r} has sent no status list for it"
+            if result.valid:
+                # How fresh the status is, the verifier judges: a copy shows only what was sent.
+                shown = "has sent no status list for it"
+                if result.status_checked and copy is not None:
+                    shown = f"status as of its list issued {copy.issued_at:%Y-%m-%d %H:%M} UTC"
+                reason = f"every step passed; region {region.name!r} {shown}"
                 result = replace(result, reason=reason)
             return region, result
         return None

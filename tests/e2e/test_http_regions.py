@@ -91,6 +91,7 @@ def test_the_regions_status_list_shows_a_revocation_and_a_newer_list_lifts_nothi
     assert (found["status"], found["step"], found["status_checked"]) == ("revoked", 12, False)
     other = verify(service, hunan.qr_text("202600000002", slot=78))
     assert (other["status"], other["status_checked"]) == ("valid", True)
+    assert "status as of its list issued 2026-01-07 01:00 UTC" in other["reason"]
     # An older copy of the list would hide the revocation: refused, and the revocation stands.
     before = events(service)
     older = hunan.status_list(issued_at=T0 + timedelta(days=1))  # before the installed one
