@@ -3,6 +3,8 @@ Sig_structure bytes in the same run, plus QR encode and decode time.
 
     .venv/bin/python bench/bench_verify.py [--n 300] [--rounds 7]
 
+The last lines time reading the QR code back from a picture of it (a screenshot, a phone photo).
+
 Every credential is distinct (its own license id, slot and salts). The credentials are timed in
 batches of 10, each batch ``--rounds`` times with the rows taking turns, and the best time of
 each batch counts. Target: verification / raw Ed25519 ≤ 1.5.
@@ -16,12 +18,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import cbor2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from PIL import Image
 
 from keys.cbor import loads_strict
 from keys.cose import decode_sign1, sig_structure
@@ -33,7 +37,8 @@ from licenses.holder_ids import is_holder_id
 from licenses.identifiers import LicenseId
 from licenses.issuance import issue_credential
 from licenses.model import LicenseClaims, SlotStatus, StatusReference
-from licenses.qr import decode_qr_text, encode_qr_text
+from licenses.qr import decode_qr_text, encode_qr_text, qr_png
+from licenses.qr_scan import read_qr_image
 from licenses.status import StatusList
 from licenses.verify import Verifier
 
@@ -195,6 +200,36 @@ def main(argv: Sequence[str] | None = None) -> None:
     ratio = best["verify COSE bytes + status list"] / base
     verdict = "meets" if ratio <= 1.5 else "misses"
     print(f"verification / raw Ed25519 = {ratio:.2f} ({verdict} the 1.5 target)")
+    for label, picture in pictures(texts[0]).items():
+        seconds = min(timeit_once(read_qr_image, picture) for _ in range(args.rounds))
+        if read_qr_image(picture) != texts[0]:
+            raise SystemExit(f"the {label} did not give back the QR text")
+        print(f"QR read from a {label} ({len(picture):,} bytes): {seconds * 1e3:.1f} ms")
+
+
+def timeit_once(function: Callable[[bytes], object], data: bytes) -> float:
+    """Seconds one call takes."""
+    began = time.perf_counter()
+    function(data)
+    return time.perf_counter() - began
+
+
+def pictures(text: str) -> dict[str, bytes]:
+    """A phone screenshot (PNG) and a 12-megapixel photo (JPEG) of the QR code of ``text``."""
+    code = Image.open(io.BytesIO(qr_png(text, scale=6))).convert("L")
+    made = {}
+    for label, size, angle, kind in (
+        ("1080×2340 PNG screenshot", (1080, 2340), 0, "PNG"),
+        ("4000×3000 JPEG photo, tilted 8°", (4000, 3000), 8, "JPEG"),
+    ):
+        page = Image.new("L", size, 215)
+        page.paste(code, ((size[0] - code.width) // 2, (size[1] - code.height) // 2))
+        if angle:
+            page = page.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=215)
+        out = io.BytesIO()
+        page.convert("RGB").save(out, format=kind, **({"quality": 85} if kind == "JPEG" else {}))
+        made[label] = out.getvalue()
+    return made
 
 
 if __name__ == "__main__":
