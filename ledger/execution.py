@@ -39,7 +39,7 @@ class CommandApplication(SignedApplication):
         """
         digest = fingerprint(command, dict(args))
         if cmd.command_id is not None:
-            previous = self._command_record(cmd.actor.principal, cmd.command_id)
+            previous = self.command_record(cmd.actor.principal, cmd.command_id)
             if previous is not None:
                 previous.check_repeat(command, digest)
                 return previous.result
@@ -61,14 +61,15 @@ class CommandApplication(SignedApplication):
             self.save(*aggregates)
         except RecordConflictError:
             if cmd.command_id is not None:
-                previous = self._command_record(cmd.actor.principal, cmd.command_id)
+                previous = self.command_record(cmd.actor.principal, cmd.command_id)
                 if previous is not None:  # a concurrent repeat won the race
                     previous.check_repeat(command, digest)
                     return previous.result
             raise conflict() from None
         return result
 
-    def _command_record(self, principal: str, command_id: str) -> CommandRecord | None:
+    def command_record(self, principal: str, command_id: str) -> CommandRecord | None:
+        """The first outcome recorded under a principal's command id, if any."""
         try:
             record: CommandRecord = self.repository.get(
                 CommandRecord.create_id(principal, command_id)

@@ -8,17 +8,20 @@ result), so holders can see who used their data and auditors can trace it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import RecordConflictError
 
 from keys.registry import KeyEntry
 from keys.trustlist import TrustList
 from ledger.actors import Role
-from ledger.commands import Command
+from ledger.commands import Command, CommandRecord, fingerprint
 from ledger.errors import ActionNotPermitted, InvalidCommand
+from ledger.transcodings import dumps, loads
 from ledger.use_recorder import UseRecorder
 from licenses.credential import decode_credential
 from licenses.domain import License
@@ -42,6 +45,7 @@ _ONLINE_STATUS = {
 }
 
 
+Answer = dict[str, Any]  # what a route answered, recorded for a repeat of its command id
 _KEY_LOOKUP = 6  # the verifier's step that finds the signing key on the trust list
 
 
@@ -100,8 +104,94 @@ class LicenseSharing:
         await self._uses.record_async(use)
         return result
 
+    def verify_once(
+        self,
+        cmd: Command,
+        answer: Callable[[VerificationResult], Answer],
+        *,
+        purpose: str,
+        qr_text: str | None = None,
+        license_id: str | None = None,
+    ) -> Answer:
+        """``verify`` once per command id: the caller's ``answer`` to it is recorded with the
+        use, and a repeat returns that first answer and records no second use."""
+
+        def run() -> tuple[list[LicenseUse], Answer]:
+            result, use = self._check(cmd, purpose=purpose, qr_text=qr_text, license_id=license_id)
+            return [use], answer(result)
+
+        arguments = {"purpose": purpose, "qr_text": qr_text, "license_id": license_id}
+        return self._once(cmd, "verify", arguments, run)
+
+    def shared_view_once(
+        self,
+        cmd: Command,
+        answer: Callable[[list[SharedLicense]], Answer],
+        *,
+        holder_id: str,
+        purpose: str,
+    ) -> Answer:
+        """``shared_view`` once per command id, as ``verify_once`` is."""
+
+        def run() -> tuple[list[LicenseUse], Answer]:
+            shared, uses = self._shared(cmd, holder_id=holder_id, purpose=purpose)
+            return uses, answer(shared)
+
+        arguments = {"holder_id": holder_id, "purpose": purpose}
+        return self._once(cmd, "shared-view", arguments, run)
+
     def shared_view(self, cmd: Command, *, holder_id: str, purpose: str) -> list[SharedLicense]:
         """Return a department's view of a holder's licenses for ``purpose``; record each read."""
+        shared, uses = self._shared(cmd, holder_id=holder_id, purpose=purpose)
+        self._uses.record(*uses)
+        return shared
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _once(
+        self,
+        cmd: Command,
+        command: str,
+        arguments: dict[str, Any],
+        run: Callable[[], tuple[list[LicenseUse], Answer]],
+    ) -> Answer:
+        # As CommandApplication.execute does for case commands, with the answer the caller gave
+        # recorded in the same transaction as the uses.
+        key = cmd.command_id
+        if key is None:
+            raise InvalidCommand(f"{command} once per command id needs a command id, got none")
+        digest = fingerprint(command, arguments)
+        previous = self._ledger.command_record(cmd.actor.principal, key)
+        if previous is not None:
+            previous.check_repeat(command, digest)
+            return previous.result
+        uses, answered = run()
+        # As the log keeps it (canonical CBOR orders map keys): the first answer and a repeat's
+        # are then the same to the byte.
+        kept: Answer = loads(dumps(answered))
+        record = CommandRecord(
+            principal=cmd.actor.principal,
+            command_id=key,
+            command=command,
+            fingerprint=digest,
+            result=kept,
+            at=cmd.at,
+            actor=cmd.actor,
+            channel=cmd.channel,
+        )
+        try:
+            self._uses.record(*uses, record)
+        except RecordConflictError:
+            previous = self._ledger.command_record(cmd.actor.principal, key)
+            if previous is None:
+                raise
+            previous.check_repeat(command, digest)  # a concurrent repeat won the race
+            return previous.result
+        return kept
+
+    def _shared(
+        self, cmd: Command, *, holder_id: str, purpose: str
+    ) -> tuple[list[SharedLicense], list[LicenseUse]]:
         department = self._department(cmd)
         self.policies.check_purpose(department, purpose)
         shared: list[SharedLicense] = []
@@ -147,10 +237,7 @@ class LicenseSharing:
             uses.append(
                 self._use(cmd, department, purpose, "shared-view", "none", [], "-", holder_id)
             )
-        self._uses.record(*uses)
-        return shared
-
-    # -- internals -------------------------------------------------------------------------------
+        return shared, uses
 
     def _check(
         self, cmd: Command, *, purpose: str, qr_text: str | None, license_id: str | None

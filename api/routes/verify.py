@@ -5,9 +5,10 @@ verifiers and officers.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 
 from api.deps import LedgerDep, VerifierCommand
 from api.errors import problem_responses
@@ -45,9 +46,21 @@ def verification_public(result: VerificationResult) -> VerificationPublic:
 # The model is built here, so its JSON is written directly: FastAPI would validate it once more.
 @router.post("", response_model=VerificationPublic)
 async def verify_license(body: VerifyCreate, cmd: VerifierCommand, ledger: LedgerDep) -> Response:
-    """Verify a license (signature, keys, time, online status) for a purpose; recorded as a use."""
+    """Verify a license (signature, keys, time, online status) for a purpose; recorded as a use.
+    With an Idempotency-Key, a repeat gets the first answer and records no second use."""
+    purpose, qr_text, license_id = body.purpose, body.qr_text, body.license_id
+    if cmd.command_id is not None:
+        answer = await run_in_threadpool(
+            ledger.sharing.verify_once,
+            cmd,
+            _public,
+            purpose=purpose,
+            qr_text=qr_text,
+            license_id=license_id,
+        )
+        return _recorded(answer)
     result = await ledger.sharing.verify_async(
-        cmd, purpose=body.purpose, qr_text=body.qr_text, license_id=body.license_id
+        cmd, purpose=purpose, qr_text=qr_text, license_id=license_id
     )
     return Response(verification_public(result).model_dump_json(), media_type="application/json")
 
@@ -60,7 +73,21 @@ def verify_license_image(
     purpose: Annotated[str, Form(min_length=1, max_length=200, examples=["施工许可"])],
     image: Annotated[UploadFile, File(description="a photo or screenshot of the license's QR")],
 ) -> Response:
-    """Verify a license from a picture of its QR code, for a purpose; recorded as a use."""
+    """Verify a license from a picture of its QR code, for a purpose; recorded as a use (once
+    per Idempotency-Key, as ``POST /v1/verify``)."""
     qr_text = read_qr_image(image.file.read(MAX_IMAGE_BYTES + 1))
+    if cmd.command_id is not None:
+        return _recorded(ledger.sharing.verify_once(cmd, _public, purpose=purpose, qr_text=qr_text))
     result = ledger.sharing.verify(cmd, purpose=purpose, qr_text=qr_text)
     return Response(verification_public(result).model_dump_json(), media_type="application/json")
+
+
+def _public(result: VerificationResult) -> dict[str, Any]:
+    # The answer recorded for a repeat of the same Idempotency-Key.
+    return verification_public(result).model_dump(mode="json")
+
+
+def _recorded(answer: dict[str, Any]) -> Response:
+    # The log keeps the answer's keys in canonical order; the model writes them in its own.
+    shown = VerificationPublic.model_validate(answer).model_dump_json()
+    return Response(shown, media_type="application/json")
