@@ -14,13 +14,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import RecordConflictError
 
 from keys.registry import KeyEntry
 from keys.trustlist import TrustList
 from ledger.actors import Role
-from ledger.commands import Command, CommandRecord, fingerprint
-from ledger.errors import ActionNotPermitted, InvalidCommand
+from ledger.commands import Command
+from ledger.errors import ActionNotPermitted, InvalidCommand, LedgerError
 from ledger.transcodings import dumps, loads
 from ledger.use_recorder import UseRecorder
 from licenses.credential import decode_credential
@@ -155,39 +154,21 @@ class LicenseSharing:
         arguments: dict[str, Any],
         run: Callable[[], tuple[list[LicenseUse], Answer]],
     ) -> Answer:
-        # As CommandApplication.execute does for case commands, with the answer the caller gave
-        # recorded in the same transaction as the uses.
-        key = cmd.command_id
-        if key is None:
+        # The ledger's own once-per-command-id run, which saves the uses with the answer (not
+        # through the group commit: keyed calls are the rare retries).
+        if cmd.command_id is None:
             raise InvalidCommand(f"{command} once per command id needs a command id, got none")
-        digest = fingerprint(command, arguments)
-        previous = self._ledger.command_record(cmd.actor.principal, key)
-        if previous is not None:
-            previous.check_repeat(command, digest)
-            return previous.result
-        uses, answered = run()
-        # As the log keeps it (canonical CBOR orders map keys): the first answer and a repeat's
-        # are then the same to the byte.
-        kept: Answer = loads(dumps(answered))
-        record = CommandRecord(
-            principal=cmd.actor.principal,
-            command_id=key,
-            command=command,
-            fingerprint=digest,
-            result=kept,
-            at=cmd.at,
-            actor=cmd.actor,
-            channel=cmd.channel,
-        )
-        try:
-            self._uses.record(*uses, record)
-        except RecordConflictError:
-            previous = self._ledger.command_record(cmd.actor.principal, key)
-            if previous is None:
-                raise
-            previous.check_repeat(command, digest)  # a concurrent repeat won the race
-            return previous.result
-        return kept
+
+        def kept() -> tuple[list[Any], Answer]:
+            uses, answer = run()
+            # As the log keeps it (canonical CBOR orders map keys): the first answer and a
+            # repeat's are then the same to the byte.
+            return list(uses), loads(dumps(answer))
+
+        def conflict() -> LedgerError:
+            return LedgerError(f"the {command} use was not recorded: its record conflicted")
+
+        return self._ledger.execute(command, arguments, kept, cmd, conflict)
 
     def _shared(
         self, cmd: Command, *, holder_id: str, purpose: str

@@ -11,9 +11,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from eventsourcing.domain import Aggregate
-
 from ledger.errors import LedgerError
+from licenses.usage import LicenseUse
 
 Save = Callable[..., object]
 
@@ -50,9 +49,8 @@ class UseRecorder:
         self._queue: list[_Ticket] = []
         self._writing = False
 
-    def record(self, *uses: Aggregate) -> None:
-        """Save ``uses`` (and what goes with them) atomically; return once committed, raise what
-        the save raised."""
+    def record(self, *uses: LicenseUse) -> None:
+        """Save ``uses`` atomically; return once committed, raise what the save raised."""
         woken = threading.Event()
         ticket = self._enqueue(uses, woken.set)
         if ticket is None:
@@ -64,7 +62,7 @@ class UseRecorder:
         if ticket.error is not None:
             raise ticket.error
 
-    async def record_async(self, *uses: Aggregate) -> None:
+    async def record_async(self, *uses: LicenseUse) -> None:
         """``record`` for a coroutine: the event loop goes on serving while the batch commits."""
         loop = asyncio.get_running_loop()
         woken: asyncio.Future[None] = loop.create_future()
@@ -89,7 +87,7 @@ class UseRecorder:
         if ticket.error is not None:
             raise ticket.error
 
-    def _enqueue(self, uses: Sequence[Aggregate], wake: Callable[[], None]) -> _Ticket | None:
+    def _enqueue(self, uses: Sequence[LicenseUse], wake: Callable[[], None]) -> _Ticket | None:
         # The events are taken out of the aggregates once, so a batch that fails can be retried
         # caller by caller with the very same events.
         events = [event for use in uses for event in use.collect_events()]
