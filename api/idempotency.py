@@ -11,11 +11,9 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from api.auth import Principal
 from ledger.application import CaseLedger
-from ledger.commands import Command, CommandRecord
+from ledger.commands import Command
 from ledger.vault_service import IssuedLicense
 
 
@@ -42,13 +40,8 @@ def recorded_result(ledger: CaseLedger, cmd: Command) -> dict[str, Any] | None:
     """Return the first result the ledger recorded under the command's id, if any."""
     if cmd.command_id is None:
         return None
-    try:
-        record: CommandRecord = ledger.repository.get(
-            CommandRecord.create_id(cmd.actor.principal, cmd.command_id)
-        )
-    except AggregateNotFoundError:
-        return None
-    return dict(record.result)
+    record = ledger.command_record(cmd.actor.principal, cmd.command_id)
+    return None if record is None else dict(record.result)
 
 
 def outcome(ledger: CaseLedger, cmd: Command, case_id: UUID, returned: object) -> Outcome:
