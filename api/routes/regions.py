@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response, status
@@ -23,6 +24,7 @@ from api.region_schemas import (
 )
 from ledger.actors import Role
 from ledger.application import CaseLedger
+from ledger.commands import Command
 from ledger.errors import RegionDocumentInvalid
 from ledger.regions import MAX_DOCUMENT_BYTES, Region
 
@@ -67,6 +69,14 @@ def region_public(ledger: CaseLedger, region: Region) -> RegionPublic:
     )
 
 
+def _installed(
+    ledger: CaseLedger, install: Callable[..., bool], cmd: Command, name: str, data: bytes
+) -> RegionPublic:
+    # The ledger's work off the event loop: the install, then the region as it now stands.
+    install(cmd, name=name, data=data)
+    return region_public(ledger, ledger.regions.region(name))
+
+
 @router.get("", dependencies=[allow(Role.ADMIN, Role.AUDITOR, Role.OFFICER, Role.VERIFIER)])
 def list_regions(ledger: LedgerDep) -> list[RegionPublic]:
     """Every region registered here, withdrawn ones too. Staff and verifiers."""
@@ -94,8 +104,9 @@ async def install_trust_list(
     """Install the region's signed trust list (COSE_Sign1 by its root, a higher sequence than
     the one installed). Administrators."""
     data = await capped_body(request, MAX_DOCUMENT_BYTES, "region-document-too-large", DOCUMENT)
-    await run_in_threadpool(ledger.regions.install_trust_list, cmd, name=name, data=data)
-    return await run_in_threadpool(region_public, ledger, ledger.regions.region(name))
+    return await run_in_threadpool(
+        _installed, ledger, ledger.regions.install_trust_list, cmd, name, data
+    )
 
 
 @router.post("/{name}/status-lists", openapi_extra=_COSE_BODY)
@@ -105,8 +116,9 @@ async def install_status_list(
     """Install one of the region's signed status lists (by a key on its trust list, newer than
     the copy here). Administrators."""
     data = await capped_body(request, MAX_DOCUMENT_BYTES, "region-document-too-large", DOCUMENT)
-    await run_in_threadpool(ledger.regions.install_status_list, cmd, name=name, data=data)
-    return await run_in_threadpool(region_public, ledger, ledger.regions.region(name))
+    return await run_in_threadpool(
+        _installed, ledger, ledger.regions.install_status_list, cmd, name, data
+    )
 
 
 @router.post("/{name}/withdraw")
