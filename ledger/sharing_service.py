@@ -8,6 +8,7 @@ result), so holders can see who used their data and auditors can trace it.
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -280,11 +281,16 @@ class LicenseSharing:
             result = trusted[1].verify(credential, at=at)
             if result.status is not VerificationStatus.UNKNOWN_ISSUER:
                 return result
-            # A key registered since (perhaps by another process) is found in the key index.
-        return self._verifier(at).verify(credential, at=at)
+            # A key registered since (perhaps by another process) is found in the key index;
+            # with none, the answer stands (another region's credential, say) and the verifier,
+            # with the keys it has parsed, is kept.
+            current = tuple(keyring.entries())
+            if len(current) == len(trusted[0]) and all(map(operator.is_, current, trusted[0])):
+                return result
+            return self._verifier(at, current).verify(credential, at=at)
+        return self._verifier(at, tuple(keyring.entries())).verify(credential, at=at)
 
-    def _verifier(self, at: datetime) -> Verifier:
-        current = tuple(self._ledger.keyring.entries())
+    def _verifier(self, at: datetime, current: tuple[KeyEntry, ...]) -> Verifier:
         verifier = Verifier(
             TrustList(issued_at=at, sequence=0, entries={e.kid: e for e in current})
         )
