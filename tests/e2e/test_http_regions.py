@@ -6,7 +6,6 @@ show. Forged, older or misdirected documents are refused and change nothing."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -15,15 +14,10 @@ import pytest
 from keys.signer import Ed25519Signer
 from ledger.regions import MAX_DOCUMENT_BYTES
 from tests.e2e.browser import form_token, signed_in
-from tests.e2e.conftest import Service, ok, open_service
+from tests.e2e.conftest import Service, ok
 from tests.foreign_region import HOLDER, LIST_ID, T0, ForeignRegion
 
 COSE = {"Content-Type": "application/cose; cose-type=cose-sign1"}
-
-
-@pytest.fixture
-def service(tmp_path: Any) -> Iterator[Service]:
-    yield from open_service(tmp_path)
 
 
 @pytest.fixture(scope="module")
