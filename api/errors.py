@@ -139,6 +139,7 @@ PROBLEMS: Mapping[type[Exception], Problem] = {
     lx.UnknownRegion: _p(404, "unknown-region", "No such region"),
     lx.RegionConflict: _p(409, "region-conflict", "The region's installed trust contradicts this"),
     lx.RegionDocumentInvalid: _p(422, "region-document-invalid", "The region's document fails"),
+    lx.KeyRegistryChanged: _p(409, "key-registry-changed", "The key registry changed; retry"),
     # licenses
     cx.LicenseError: _p(422, "license-error", "The license request cannot be served"),
     cx.InvalidIdentifier: _p(422, "invalid-identifier", "The identifier is malformed"),

@@ -8,7 +8,8 @@ root public key before anyone relies on them (fail closed).
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -58,13 +59,31 @@ def verify_certificate(entry: KeyEntry, root_public_key_der: bytes) -> None:
 
 
 class KeyRing:
-    """Registers and answers questions about keys, trusting only the root public key."""
+    """Registers and answers questions about keys, trusting only the root public key.
 
-    def __init__(self, app: EventStoreApp, root_public_key_der: bytes) -> None:
+    Entries are cached; at most every ``max_staleness`` seconds (of ``clock``) one read of the
+    key index tells whether any process registered, rotated or revoked a key since, and if so
+    the cache is dropped. A change made through this ring is seen here at once.
+    """
+
+    def __init__(
+        self,
+        app: EventStoreApp,
+        root_public_key_der: bytes,
+        *,
+        max_staleness: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_staleness < 0:
+            raise KeyManagementError(f"max_staleness must be >= 0 seconds, got {max_staleness}")
         self._app = app
         self._root_public_key = root_public_key_der
         self.root_kid = kid_for(root_public_key_der)
         self._entries: dict[bytes, KeyEntry] = {}
+        self.max_staleness = max_staleness
+        self._clock = clock
+        self._synced_at: float | None = None
+        self._generation = -1  # the key index's version the cached entries belong to
 
     # -- commands -------------------------------------------------------------------------------
 
@@ -111,6 +130,42 @@ class KeyRing:
         actor: Admin,
     ) -> KeyEntry:
         """Certify a public key with the root key and record its registration."""
+        index = self.index(at=at, actor=actor)
+        record = self.registration(
+            index,
+            root=root,
+            public_key_der=public_key_der,
+            owner=owner,
+            role=role,
+            department=department,
+            license_types=license_types,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            alg=alg,
+            at=at,
+            actor=actor,
+        )
+        self._save(record, index)
+        return self.entry(record.kid)
+
+    def registration(
+        self,
+        index: KeyIndex,
+        *,
+        root: Signer,
+        public_key_der: bytes,
+        owner: str,
+        role: str,
+        department: str | None = None,
+        license_types: Iterable[str] = (),
+        valid_from: datetime,
+        valid_to: datetime | None = None,
+        alg: int = EDDSA,
+        at: datetime,
+        actor: Admin,
+    ) -> KeyRecord:
+        """Certify a public key with the root key; return its registration, added to ``index``,
+        for the caller to save with the index."""
         if role not in KeyRole.ALL:
             raise KeyManagementError(f"key role must be one of {sorted(KeyRole.ALL)}, got {role!r}")
         if not owner:
@@ -149,39 +204,91 @@ class KeyRing:
             actor=actor,
             channel="system",
         )
-        index = self._index(at=at, actor=actor)
+        if kid in index.kids:
+            raise RegistryConflict(f"key {kid.hex()} is already registered")
         index.add(kid=kid, at=at, actor=actor, channel="system")
-        try:
-            self._app.save(record, index)
-        except RecordConflictError:
-            raise RegistryConflict(f"key {kid.hex()} is already registered") from None
-        entry = record.entry()
-        self._entries[kid] = entry
-        return entry
+        return record
 
-    def rotate(self, kid: bytes, *, successor: bytes, at: datetime, actor: Admin) -> KeyEntry:
-        """Retire ``kid`` for new signatures from ``at`` in favour of a registered successor."""
+    def rotate(
+        self,
+        kid: bytes,
+        *,
+        successor: bytes,
+        at: datetime,
+        actor: Admin,
+        retire_at: datetime | None = None,
+    ) -> KeyEntry:
+        """Retire ``kid`` for new signatures from ``retire_at`` (default ``at``) in favour of a
+        registered successor."""
         self.entry(successor)
+        index = self.index(at=at, actor=actor)
+        record = self.retirement(
+            index, kid, successor=successor, at=at, actor=actor, retire_at=retire_at
+        )
+        self._save(record, index)
+        return self.entry(kid)
+
+    def retirement(
+        self,
+        index: KeyIndex,
+        kid: bytes,
+        *,
+        successor: bytes,
+        at: datetime,
+        actor: Admin,
+        retire_at: datetime | None = None,
+    ) -> KeyRecord:
+        """Return ``kid``'s record with its rotation, noted in ``index``, for the caller to save."""
+        if successor not in index.kids:
+            raise UnknownKey(f"successor key id {successor.hex()} is not registered")
         record = self._record(kid)
-        record.rotate(successor=successor, at=at, actor=actor, channel="system")
-        self._app.save(record)
-        self._entries[kid] = record.entry()
-        return self._entries[kid]
+        record.rotate(
+            successor=successor, at=at, actor=actor, channel="system", retire_at=retire_at
+        )
+        index.changed(kid=kid, at=at, actor=actor, channel="system")
+        return record
 
     def revoke(
         self, kid: bytes, *, revoked_at: datetime, reason: str, at: datetime, actor: Admin
     ) -> KeyEntry:
         """Revoke ``kid`` from ``revoked_at``; signatures made from then on fail."""
+        index = self.index(at=at, actor=actor)
+        record = self.revocation(
+            index, kid, revoked_at=revoked_at, reason=reason, at=at, actor=actor
+        )
+        self._save(record, index)
+        return self.entry(kid)
+
+    def revocation(
+        self,
+        index: KeyIndex,
+        kid: bytes,
+        *,
+        revoked_at: datetime,
+        reason: str,
+        at: datetime,
+        actor: Admin,
+    ) -> KeyRecord:
+        """Return ``kid``'s record with its revocation, noted in ``index``, for the caller to
+        save."""
         record = self._record(kid)
         record.revoke(revoked_at=revoked_at, reason=reason, at=at, actor=actor, channel="system")
-        self._app.save(record)
-        self._entries[kid] = record.entry()
-        return self._entries[kid]
+        index.changed(kid=kid, at=at, actor=actor, channel="system")
+        return record
+
+    def index(self, *, at: datetime, actor: Admin) -> KeyIndex:
+        """Return the key index as stored, or a new one for a registry without keys."""
+        try:
+            index: KeyIndex = self._app.repository.get(KeyIndex.INDEX_ID)
+        except AggregateNotFoundError:
+            index = KeyIndex(at=at, actor=actor, channel="system")
+        return index
 
     # -- queries --------------------------------------------------------------------------------
 
     def entry(self, kid: bytes) -> KeyEntry:
         """Return the verified entry of ``kid`` or raise ``UnknownKey``."""
+        self.fresh_generation()
         cached = self._entries.get(kid)
         if cached is not None:
             return cached
@@ -190,9 +297,35 @@ class KeyRing:
         self._entries[kid] = entry
         return entry
 
+    def fresh_generation(self) -> int:
+        """Return the key index version the cached entries belong to, reading the index first
+        if the last read is older than ``max_staleness``."""
+        if self._synced_at is None or self._clock() - self._synced_at >= self.max_staleness:
+            self.sync()
+        return self._generation
+
+    def sync(self) -> bool:
+        """Read the key index now; drop the cached entries if the registry changed since they
+        were read. Return whether it changed."""
+        # Marked fresh first: reading the index verifies its events, which asks for entries.
+        self._synced_at = self._clock()
+        try:
+            index: KeyIndex = self._app.repository.get(KeyIndex.INDEX_ID)
+            version = int(index.version)
+        except AggregateNotFoundError:
+            version = 0
+        if version == self._generation:
+            return False
+        # A new dict rather than clear(): a thread reading the old one keeps a consistent copy.
+        self._entries = {}
+        self._generation = version
+        return True
+
     def refresh(self) -> None:
-        """Forget cached entries (another process may have rotated or revoked a key)."""
-        self._entries.clear()
+        """Forget cached entries now (another process may have rotated or revoked a key)."""
+        self._entries = {}
+        self._generation = -1
+        self._synced_at = None
 
     def entries(self) -> list[KeyEntry]:
         """Return every registered key's entry."""
@@ -224,12 +357,15 @@ class KeyRing:
             raise UnknownKey(f"key id {kid.hex()} is not registered") from None
         return record
 
-    def _index(self, *, at: datetime, actor: Admin) -> KeyIndex:
+    def _save(self, *aggregates: Any) -> None:
         try:
-            index: KeyIndex = self._app.repository.get(KeyIndex.INDEX_ID)
-        except AggregateNotFoundError:
-            index = KeyIndex(at=at, actor=actor, channel="system")
-        return index
+            self._app.save(*aggregates)
+        except RecordConflictError:
+            raise RegistryConflict(
+                "the key registry changed meanwhile (a concurrent registration, rotation or "
+                "revocation); read it again and retry"
+            ) from None
+        self.sync()
 
 
 class _BytesAsBase64(Transcoding):

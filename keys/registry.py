@@ -180,10 +180,20 @@ class KeyRecord(Aggregate):
         self.revocation_reason: str | None = None
 
     def rotate(
-        self, *, successor: bytes, at: datetime, actor: dict[str, str | None], channel: str
+        self,
+        *,
+        successor: bytes,
+        at: datetime,
+        actor: dict[str, str | None],
+        channel: str,
+        retire_at: datetime | None = None,
     ) -> None:
-        """Retire this key for new signatures from ``at``; earlier signatures stay valid."""
+        """Retire this key for new signatures from ``retire_at`` (default ``at``), which may lie
+        a little after ``at`` so that every process switches to the successor before it ends;
+        earlier signatures stay valid."""
         _aware(at, "rotation time")
+        retire_at = at if retire_at is None else retire_at
+        _aware(retire_at, "retirement time")
         if self.revoked_at is not None:
             raise RegistryConflict(f"key {self.kid.hex()} is revoked; cannot rotate it")
         if self.rotated_at is not None:
@@ -192,13 +202,25 @@ class KeyRecord(Aggregate):
             )
         if successor == self.kid:
             raise RegistryConflict("a key cannot be its own successor")
-        self._rotated(successor=successor, at=at, actor=actor, channel=channel)
+        if retire_at < at:
+            raise RegistryConflict(
+                f"retirement time {retire_at.isoformat()} lies before the command time "
+                f"{at.isoformat()}; to end a key in the past, revoke it"
+            )
+        self._rotated(successor=successor, at=at, actor=actor, channel=channel, retire_at=retire_at)
 
     @event("Rotated")
     def _rotated(
-        self, *, successor: bytes, at: datetime, actor: dict[str, str | None], channel: str
+        self,
+        *,
+        successor: bytes,
+        at: datetime,
+        actor: dict[str, str | None],
+        channel: str,
+        retire_at: datetime | None = None,
     ) -> None:
-        self.rotated_at = at
+        # Rotations recorded before retirement times existed end the key at ``at``.
+        self.rotated_at = at if retire_at is None else retire_at
         self.successor = successor
 
     def revoke(
@@ -279,6 +301,22 @@ class KeyIndex(Aggregate):
     def add(self, *, kid: bytes, at: datetime, actor: dict[str, str | None], channel: str) -> None:
         """Record one more registered key id."""
         self.kids.append(kid)
+
+    def changed(
+        self, *, kid: bytes, at: datetime, actor: dict[str, str | None], channel: str
+    ) -> None:
+        """Record that a registered key was rotated or revoked: the index's version then counts
+        every change to the registry, so a process can tell with one read that its copies of
+        the entries are stale."""
+        if kid not in self.kids:
+            raise UnknownKey(f"key id {kid.hex()} is not registered")
+        self._changed(kid=kid, at=at, actor=actor, channel=channel)
+
+    @event("KeyChanged")
+    def _changed(
+        self, *, kid: bytes, at: datetime, actor: dict[str, str | None], channel: str
+    ) -> None:
+        pass
 
 
 class EntrySource(Protocol):

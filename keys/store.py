@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -46,6 +46,10 @@ class KeyStore(Protocol):
         """Return the signer for the key stored under ``name``."""
         ...
 
+    def generate_named(self, name_for: Callable[[bytes], str]) -> tuple[str, Ed25519Signer]:
+        """Create a new key stored under ``name_for(its public key DER)``; return both."""
+        ...
+
     def names(self) -> list[str]:
         """Return the names of the stored keys, sorted."""
         ...
@@ -64,6 +68,16 @@ class InMemoryKeyStore:
             raise KeyManagementError(f"key {name!r} already exists; refusing to overwrite it")
         self._keys[name] = Ed25519Signer.generate()
         return self._keys[name]
+
+    def generate_named(self, name_for: Callable[[bytes], str]) -> tuple[str, Ed25519Signer]:
+        """Create a new key stored under ``name_for(its public key DER)``; return both."""
+        signer = Ed25519Signer.generate()
+        name = name_for(signer.public_key_der())
+        _check_name(name)
+        if name in self._keys:
+            raise KeyManagementError(f"key {name!r} already exists; refusing to overwrite it")
+        self._keys[name] = signer
+        return name, signer
 
     def signer(self, name: str) -> Ed25519Signer:
         """Return the signer for ``name``."""
@@ -102,12 +116,21 @@ class FileKeyStore:
 
     def generate(self, name: str) -> Ed25519Signer:
         """Create, encrypt and atomically write a new key; refuse to overwrite an existing one."""
+        self._path(name)  # a bad name is refused before a key is made
+        return self._write(name, Ed25519PrivateKey.generate())
+
+    def generate_named(self, name_for: Callable[[bytes], str]) -> tuple[str, Ed25519Signer]:
+        """Create a new key stored under ``name_for(its public key DER)``; return both."""
+        private = Ed25519PrivateKey.generate()
+        name = name_for(Ed25519Signer(private).public_key_der())
+        return name, self._write(name, private)
+
+    def _write(self, name: str, private: Ed25519PrivateKey) -> Ed25519Signer:
         path = self._path(name)
         if path.exists():
             raise KeyManagementError(
                 f"key {name!r} already exists at {path}; refusing to overwrite"
             )
-        private = Ed25519PrivateKey.generate()
         pem = private.private_bytes(
             Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(self._passphrase)
         )

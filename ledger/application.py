@@ -31,6 +31,7 @@ from ledger.errors import (
 )
 from ledger.execution import CommandApplication, Result
 from ledger.findings import RefusedAttempt
+from ledger.key_admin import ROTATION_OVERLAP, KeyAdministration
 from ledger.keydirectory import LedgerKeys
 from ledger.persistence import install_append_only_guard
 from ledger.region_service import TrustedRegions
@@ -87,6 +88,7 @@ class CaseLedger(CommandApplication):
         self.vault = LicenseVault(self, types)
         self.regions = TrustedRegions(self)
         self.sharing = LicenseSharing(self, types, load_sharing_policies())
+        self.key_admin = KeyAdministration(self, key_store, overlap=ROTATION_OVERLAP)
         install_append_only_guard(self.recorder)
 
     # -- catalog ---------------------------------------------------------------------------------

@@ -327,3 +327,10 @@ class RegionConflict(LedgerError):
 
 class RegionDocumentInvalid(LedgerError):
     """A region's root key, trust list or status list that does not verify or parse."""
+
+
+# --- key administration --------------------------------------------------------------------------
+
+
+class KeyRegistryChanged(LedgerError):
+    """A key command raced another registry change and was not recorded; read and retry."""

@@ -1,7 +1,9 @@
 """Which key signs for whom: maps signing identities to key-store names and registry entries.
 
-Key-store names: ``root``, ``intake``, ``dept-<department>``, ``courier-<principal>``. A signer is
-handed out only if its key is registered for that identity and valid at the signing time.
+Key-store names: ``root``, ``intake``, ``dept-<department>``, ``courier-<principal>``; a key that
+replaced another (rotation) is stored as ``<name>.<first 16 hex digits of its kid>``. The signer for
+an identity is the newest registered key of that identity that is neither rotated nor revoked and
+whose private key this store holds; it is handed out only if valid at the signing time.
 """
 
 from __future__ import annotations
@@ -29,6 +31,26 @@ def store_name(identity: SigningIdentity) -> str:
     raise SigningIdentityError(f"no key-store name for key role {identity.role!r}")
 
 
+def successor_store_name(identity: SigningIdentity, kid: bytes) -> str:
+    """Return the key-store name of a key that replaces an earlier key of ``identity``."""
+    return f"{store_name(identity)}.{kid.hex()[:16]}"
+
+
+def acts_for(entry: KeyEntry, identity: SigningIdentity) -> bool:
+    """Whether ``entry`` is registered for ``identity`` (any owner, for an identity without)."""
+    return entry.role == identity.role and identity.owner in (None, entry.owner)
+
+
+def current_entry(entries: list[KeyEntry], identity: SigningIdentity) -> KeyEntry | None:
+    """The newest key registered for ``identity`` that is neither rotated nor revoked."""
+    live = [
+        e
+        for e in entries
+        if acts_for(e, identity) and e.rotated_at is None and e.revoked_at is None
+    ]
+    return max(live, key=lambda e: (e.valid_from, e.kid), default=None)
+
+
 class LedgerKeys:
     """The ledger's ``KeyDirectory``: signers from a key store, entries from the key ring."""
 
@@ -36,6 +58,7 @@ class LedgerKeys:
         self.store = store
         self.keyring = keyring
         self._signers: dict[SigningIdentity, tuple[Signer, bytes]] = {}
+        self._generation = -1  # the key ring's generation the chosen signers belong to
 
     def attach(self, keyring: KeyRing) -> None:
         """Attach the key ring once the application (its event store) exists."""
@@ -48,18 +71,37 @@ class LedgerKeys:
 
     def signer_for(self, identity: SigningIdentity) -> tuple[Signer, bytes]:
         """Return the signer and kid acting for ``identity``."""
+        # Chosen again whenever the registry changed (here or, seen within the key ring's
+        # staleness bound, in another process): a rotation switches every process over.
+        generation = -1 if self.keyring is None else self.keyring.fresh_generation()
         cached = self._signers.get(identity)
-        if cached is not None:
+        if cached is not None and self._generation == generation:
             return cached
+        if self._generation != generation:
+            self._signers = {}
+            self._generation = generation
+        pair = self._choose(identity)
+        self._signers[identity] = pair
+        return pair
+
+    def _choose(self, identity: SigningIdentity) -> tuple[Signer, bytes]:
+        base = store_name(identity)
+        current = None
+        if self.keyring is not None and identity.role != KeyRole.ROOT:
+            current = current_entry(self.keyring.entries(), identity)
+        name = base
+        if current is not None:
+            # The first key of an identity has the plain name; its successors carry their kid.
+            successor = successor_store_name(identity, current.kid)
+            if successor in self.store.names():
+                name = successor
         try:
-            signer = self.store.signer(store_name(identity))
+            signer = self.store.signer(name)
         except KeyManagementError as exc:
             raise SigningIdentityError(
                 f"no signing key for {identity.role} {identity.owner or ''}: {exc}"
             ) from None
-        pair = (signer, kid_for(signer.public_key_der()))
-        self._signers[identity] = pair
-        return pair
+        return signer, kid_for(signer.public_key_der())
 
     def entry(self, kid: bytes) -> KeyEntry:
         """Return the registered entry of ``kid``."""
