@@ -81,7 +81,7 @@ class KeyRing:
         self.root_kid = kid_for(root_public_key_der)
         self._entries: dict[bytes, KeyEntry] = {}
         self.max_staleness = max_staleness
-        self._clock = clock
+        self.clock = clock  # seconds, monotonic; a parameter so tests can move time
         self._synced_at: float | None = None
         self._generation = -1  # the key index's version the cached entries belong to
 
@@ -300,7 +300,7 @@ class KeyRing:
     def fresh_generation(self) -> int:
         """Return the key index version the cached entries belong to, reading the index first
         if the last read is older than ``max_staleness``."""
-        if self._synced_at is None or self._clock() - self._synced_at >= self.max_staleness:
+        if self._synced_at is None or self.clock() - self._synced_at >= self.max_staleness:
             self.sync()
         return self._generation
 
@@ -308,7 +308,7 @@ class KeyRing:
         """Read the key index now; drop the cached entries if the registry changed since they
         were read. Return whether it changed."""
         # Marked fresh first: reading the index verifies its events, which asks for entries.
-        self._synced_at = self._clock()
+        self._synced_at = self.clock()
         try:
             index: KeyIndex = self._app.repository.get(KeyIndex.INDEX_ID)
             version = int(index.version)

@@ -1,0 +1,96 @@
+"""Key changes made by one process reach the others on the same store within the key ring's
+staleness bound: a revocation stops their signing and verifying, a rotation switches their signer,
+and every event written on either side of it still verifies. One body per storage kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from keys.errors import KeyNotValid
+from keys.registry import KeyRole
+from ledger.actors import Actor, Role
+from ledger.application import CaseLedger
+from ledger.commands import Command
+from ledger.signing import SigningIdentity
+from tests.integration.conftest import Pair
+from tests.scenarios import Clock, play_permit_until_decision
+from tests.unit.ledger.conftest import ADMIN, T0
+
+SEAL = SigningIdentity(KeyRole.DEPARTMENT_SEAL, "zjj")
+
+
+@dataclass
+class Seconds:
+    """A fake monotonic clock for a key ring."""
+
+    now: float = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def with_clock(ledger: CaseLedger) -> Seconds:
+    seconds = Seconds()
+    ledger.keyring.clock = seconds
+    ledger.keyring.refresh()
+    return seconds
+
+
+def every_event_verifies(ledger: CaseLedger) -> int:
+    """Read every stream back through the signed store of a process with empty caches."""
+    notes = ledger.recorder.select_notifications(start=1, limit=10**6)
+    return sum(len(list(ledger.events.get(s))) for s in {n.originator_id for n in notes})
+
+
+def test_a_revocation_in_one_process_reaches_another_within_the_staleness_bound(
+    pair: Pair,
+) -> None:
+    other = pair.another()
+    seconds = with_clock(other)
+    kid = pair.ledger.key_directory.signer_for(SEAL)[1]
+    clock = Clock(T0)
+    other.keyring.entry(kid).check(clock.now, owner="zjj")  # read, and cached, there
+
+    pair.ledger.key_admin.revoke(Command(at=clock.tick(), actor=ADMIN), kid, reason="私钥泄露")
+
+    seconds.now += other.keyring.max_staleness / 2
+    assert other.keyring.entry(kid).revoked_at is None  # still within the bound
+    seconds.now += other.keyring.max_staleness
+    with pytest.raises(KeyNotValid, match="revoked at"):
+        other.keyring.entry(kid).check(clock.tick(), owner="zjj")
+
+
+def test_a_rotation_in_one_process_switches_the_others_signer_and_all_events_verify(
+    pair: Pair,
+) -> None:
+    other = pair.another()
+    seconds = with_clock(other)
+    old = other.key_directory.signer_for(SEAL)[1]
+    # Commands a second apart, as in real time: the stale process's signatures must fall
+    # within the overlap (30 s), which its staleness bound (1 s) is far inside.
+    clock = Clock(T0, step=timedelta(seconds=1))
+
+    replacement = pair.ledger.key_admin.rotate(Command(at=clock.tick(), actor=ADMIN), old)
+    new = bytes.fromhex(replacement.key["kid"])
+
+    # Within the bound the other process still signs with the old key, which the overlap
+    # keeps valid; once past it, with the new one.
+    assert other.key_directory.signer_for(SEAL)[1] == old
+    verifier = Actor("verifier-wang", Role.VERIFIER, department="zjj")
+    other.sharing.verify(Command(at=clock.tick(), actor=verifier), purpose="核验", qr_text="EL1:x")
+    seconds.now += other.keyring.max_staleness
+    assert other.key_directory.signer_for(SEAL)[1] == new
+    other.sharing.verify(Command(at=clock.tick(), actor=verifier), purpose="核验", qr_text="EL1:x")
+    play_permit_until_decision(other, clock, "lifecycle-after-switch")
+
+    fresh = pair.another()
+    assert every_event_verifies(fresh) == (fresh.recorder.max_notification_id() or 0)
+    signers = {
+        e.kid
+        for e in fresh.keyring.entries()
+        if e.role == KeyRole.DEPARTMENT_SEAL and e.owner == "zjj"
+    }
+    assert signers == {old, new}
