@@ -124,7 +124,12 @@ def create_app(
             {"name": "shared", "description": "Departments' shared-data views."},
             {"name": "courier", "description": "Signed courier reports."},
             {"name": "audit", "description": "Traces, checkpoints, proofs, bundles; auditors."},
-            {"name": "keys", "description": "Trust list and status lists; anyone."},
+            {
+                "name": "keys",
+                "description": "Trust list and status lists, anyone; the registry, "
+                "administrators and auditors; replacing, revoking and enrolling keys, "
+                "administrators.",
+            },
             {"name": "statistics", "description": "Reform figures and supervision findings."},
             {"name": "pages", "description": "Server-rendered pages (简体中文)."},
         ],

@@ -12,14 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from keys.errors import KeyManagementError, RegistryConflict, UnknownKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from keys.algorithms import load_public_key, public_key_der
+from keys.errors import KeyManagementError, RegistryConflict, UnknownKey, UnsupportedAlgorithm
 from keys.registry import KeyEntry, KeyRole, kid_for
 from keys.signer import Signer
 from keys.store import KeyStore
 from ledger.actors import Role
 from ledger.commands import Command
 from ledger.errors import ActionNotPermitted, KeyRegistryChanged, LedgerError
-from ledger.keydirectory import acts_for, current_entry, store_name, successor_store_name
+from ledger.keydirectory import acts_for, successor_store_name
 from ledger.signing import SigningIdentity
 
 if TYPE_CHECKING:
@@ -113,13 +116,12 @@ class KeyAdministration:
         def run() -> tuple[list[Any], Answer]:
             old = ring.entry(kid)
             identity = self._replaceable(old)
-            self._check_live(old, identity)
-            name = self._held_name(old, identity)
-            if name is None:
+            if self._ledger.key_directory.held_name(identity, old.kid) is None:
                 raise RegistryConflict(
                     f"this service does not hold the private key of {kid.hex()} "
                     f"({old.role} of {old.owner!r}); enrol its holder's new public key instead"
                 )
+            self._check_live(old, identity)
             _, signer = self._store.generate_named(
                 lambda der: successor_store_name(identity, kid_for(der))
             )
@@ -137,20 +139,30 @@ class KeyAdministration:
         public_key_der: bytes,
         replaces: bytes | None = None,
     ) -> Replacement:
-        """Register a courier's own device key (its private key never reaches this service);
-        with ``replaces``, that courier's earlier key retires after the overlap."""
+        """Register a courier's own device key for signing its reports (its private key never
+        reaches this service; the ledger's events for the courier stay signed by the key held
+        here); with ``replaces``, that earlier device key retires after the overlap."""
         self._administrator(cmd)
         ring = self._ledger.keyring
+        directory = self._ledger.key_directory
         identity = SigningIdentity(KeyRole.COURIER, courier)
+        public_key_der = _ed25519_der(public_key_der)
 
         def run() -> tuple[list[Any], Answer]:
+            held = [
+                e
+                for e in ring.entries()
+                if acts_for(e, identity)
+                and e.rotated_at is None
+                and e.revoked_at is None
+                and directory.held_name(identity, e.kid) is not None
+            ]
+            if not held:
+                raise RegistryConflict(
+                    f"courier {courier!r} is not provisioned here (no key of its own held by "
+                    "this service signs its events); provision it first"
+                )
             if replaces is None:
-                current = current_entry(ring.entries(), identity)
-                if current is not None:
-                    raise RegistryConflict(
-                        f"courier {courier!r} already signs with key {current.kid.hex()}; "
-                        "name it as the key this one replaces"
-                    )
                 index = ring.index(at=cmd.at, actor=cmd.actor.as_dict())
                 record = ring.registration(
                     index,
@@ -169,7 +181,12 @@ class KeyAdministration:
                     f"key {replaces.hex()} is a {old.role} key of {old.owner!r}, "
                     f"not courier {courier!r}'s"
                 )
-            self._check_live(old, identity)
+            if directory.held_name(identity, old.kid) is not None:
+                raise RegistryConflict(
+                    f"key {replaces.hex()} is held by this service; rotate it instead"
+                )
+            if old.rotated_at is not None or old.revoked_at is not None:
+                raise RegistryConflict(f"key {replaces.hex()} is already rotated or revoked")
             return self._replacement(cmd, old, public_key_der)
 
         arguments = {
@@ -229,28 +246,30 @@ class KeyAdministration:
         return SigningIdentity(entry.role, owner)
 
     def _check_live(self, entry: KeyEntry, identity: SigningIdentity) -> None:
-        # Only the key that currently signs (or a revoked one, which nothing replaced yet) is
-        # replaced: a second rotation of the same key would leave two successors.
-        current = current_entry(self._ledger.keyring.entries(), identity)
+        # Only the held key that signs now (or a revoked one nothing replaced yet) is replaced:
+        # a second rotation of the same key would leave two successors.
+        directory = self._ledger.key_directory
+        signing = [
+            e
+            for e in self._ledger.keyring.entries()
+            if acts_for(e, identity)
+            and e.rotated_at is None
+            and e.revoked_at is None
+            and directory.held_name(identity, e.kid) is not None
+        ]
         if entry.rotated_at is not None:
             raise RegistryConflict(
                 f"key {entry.kid.hex()} was already replaced by {_hex(entry.successor)}"
             )
-        if entry.revoked_at is None and current is not None and current.kid != entry.kid:
+        if entry.revoked_at is None and signing and entry.kid not in {e.kid for e in signing}:
             raise RegistryConflict(
-                f"key {entry.kid.hex()} is not the one that signs now; that is {current.kid.hex()}"
+                f"key {entry.kid.hex()} is not the one that signs now; that is "
+                f"{signing[-1].kid.hex()}"
             )
-        if entry.revoked_at is not None and current is not None:
+        if entry.revoked_at is not None and signing:
             raise RegistryConflict(
-                f"revoked key {entry.kid.hex()} was already replaced by {current.kid.hex()}"
+                f"revoked key {entry.kid.hex()} was already replaced by {signing[-1].kid.hex()}"
             )
-
-    def _held_name(self, entry: KeyEntry, identity: SigningIdentity) -> str | None:
-        names = set(self._store.names())
-        for name in (successor_store_name(identity, entry.kid), store_name(identity)):
-            if name in names and kid_for(self._store.signer(name).public_key_der()) == entry.kid:
-                return name
-        return None
 
     def _replacement(
         self, cmd: Command, old: KeyEntry, public_key_der: bytes
@@ -306,6 +325,16 @@ def _conflict() -> LedgerError:
     return KeyRegistryChanged(
         "the key command was not recorded: the registry changed meanwhile; read it and retry"
     )
+
+
+def _ed25519_der(data: bytes) -> bytes:
+    # One form per key, so one key has one kid: 32 raw bytes become the DER they stand for.
+    loaded = load_public_key(data)
+    if not isinstance(loaded, Ed25519PublicKey):
+        raise UnsupportedAlgorithm(
+            f"a courier's device key must be Ed25519, got {type(loaded).__name__}"
+        )
+    return public_key_der(loaded)
 
 
 def _hex(kid: bytes | None) -> str:

@@ -85,16 +85,22 @@ class LedgerKeys:
         return pair
 
     def _choose(self, identity: SigningIdentity) -> tuple[Signer, bytes]:
+        # The newest live key of the identity whose private key is here: a courier's device
+        # key, registered for its reports, never signs the ledger's events.
         base = store_name(identity)
-        current = None
-        if self.keyring is not None and identity.role != KeyRole.ROOT:
-            current = current_entry(self.keyring.entries(), identity)
         name = base
-        if current is not None:
-            # The first key of an identity has the plain name; its successors carry their kid.
-            successor = successor_store_name(identity, current.kid)
-            if successor in self.store.names():
-                name = successor
+        if self.keyring is not None and identity.role != KeyRole.ROOT:
+            names = set(self.store.names())
+            live = [
+                e
+                for e in self.keyring.entries()
+                if acts_for(e, identity) and e.rotated_at is None and e.revoked_at is None
+            ]
+            for entry in sorted(live, key=lambda e: (e.valid_from, e.kid), reverse=True):
+                held = self.held_name(identity, entry.kid, names)
+                if held is not None:
+                    name = held
+                    break
         try:
             signer = self.store.signer(name)
         except KeyManagementError as exc:
@@ -102,6 +108,19 @@ class LedgerKeys:
                 f"no signing key for {identity.role} {identity.owner or ''}: {exc}"
             ) from None
         return signer, kid_for(signer.public_key_der())
+
+    def held_name(
+        self, identity: SigningIdentity, kid: bytes, names: set[str] | None = None
+    ) -> str | None:
+        """The key-store name of ``kid`` if this store holds its private key, else None."""
+        names = set(self.store.names()) if names is None else names
+        successor = successor_store_name(identity, kid)
+        if successor in names:
+            return successor
+        base = store_name(identity)
+        if base in names and kid_for(self.store.signer(base).public_key_der()) == kid:
+            return base
+        return None
 
     def entry(self, kid: bytes) -> KeyEntry:
         """Return the registered entry of ``kid``."""

@@ -1,22 +1,32 @@
 """Keys for offline verifiers: the root-signed trust list (COSE over CBOR, and a JSON view), the
-root public key, and each issuing department's signed status list. Anyone.
+root public key, and each issuing department's signed status list, for anyone; the registry with
+each key's state, for administrators and auditors; replacing, revoking and enrolling keys, for
+administrators (each once per Idempotency-Key).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+import binascii
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Response, status
 
-from api.deps import LedgerDep, Now, ReadsDep, RuntimeDep
+from api.deps import AdminCommand, LedgerDep, Now, ReadsDep, RuntimeDep, allow
 from api.errors import problem_responses
+from api.key_schemas import KID, KeyEnrol, KeyPublic, KeyReplacementPublic, KeyRevoke
+from keys.errors import MalformedMessage
 from keys.trustlist import TrustList, build_trust_list
+from ledger.actors import Role
+from ledger.key_admin import Replacement
 from licenses.types import UnknownLicenseType
 from projections.license_registry import LicenseRegistry
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=problem_responses(404))
 COSE = "application/cose; cose-type=cose-sign1"
 Issuer = Path(min_length=1, max_length=64, examples=["zjj"])
+Kid = Annotated[str, Path(pattern=KID, examples=["4d46562d689d1583b513f271a7b4fa58"])]
+ADMINISTERS = problem_responses(401, 403, 404, 409, 422)
 
 
 def _cose(description: str) -> dict[int | str, dict[str, Any]]:
@@ -59,3 +69,47 @@ def status_list(ledger: LedgerDep, reads: ReadsDep, now: Now, issuer: str = Issu
         raise UnknownLicenseType(f"department {issuer!r} issues no license type")
     slots = reads.model(LicenseRegistry).status_list(reads.database, issuer)
     return Response(ledger.vault.sign_status_list(issuer, slots, now), media_type=COSE)
+
+
+@router.get(
+    "", dependencies=[allow(Role.ADMIN, Role.AUDITOR)], responses=problem_responses(401, 403)
+)
+def registry(ledger: LedgerDep, now: Now) -> list[KeyPublic]:
+    """Every registered key with its state now, oldest first. Administrators and auditors."""
+    return [KeyPublic.model_validate(k) for k in ledger.key_admin.keys(now)]
+
+
+@router.post("/{kid}/rotate", status_code=status.HTTP_201_CREATED, responses=ADMINISTERS)
+def rotate_key(kid: Kid, cmd: AdminCommand, ledger: LedgerDep) -> KeyReplacementPublic:
+    """Replace a key this service holds (a department's seal, the intake key, a courier key kept
+    here): the new key signs from now, the old one until the overlap ends. Administrators."""
+    return _replacement(ledger.key_admin.rotate(cmd, bytes.fromhex(kid)))
+
+
+@router.post("/{kid}/revoke", responses=ADMINISTERS)
+def revoke_key(kid: Kid, body: KeyRevoke, cmd: AdminCommand, ledger: LedgerDep) -> KeyPublic:
+    """Revoke a key from a time (a compromise's, or now): what it signed from then on fails
+    verification. The root key is not revoked here. Administrators."""
+    answer = ledger.key_admin.revoke(
+        cmd, bytes.fromhex(kid), reason=body.reason, revoked_at=body.revoked_at
+    )
+    return KeyPublic.model_validate(answer)
+
+
+@router.post("/enrolments", status_code=status.HTTP_201_CREATED, responses=ADMINISTERS)
+def enrol_key(body: KeyEnrol, cmd: AdminCommand, ledger: LedgerDep) -> KeyReplacementPublic:
+    """Register a courier's own device key, replacing its earlier key if named. Administrators."""
+    try:
+        der = base64.b64decode(body.public_key, validate=True)
+    except (binascii.Error, ValueError):
+        raise MalformedMessage("public key: expected base64 of DER SubjectPublicKeyInfo") from None
+    replaces = None if body.replaces is None else bytes.fromhex(body.replaces)
+    enrolled = ledger.key_admin.enrol(
+        cmd, courier=body.courier, public_key_der=der, replaces=replaces
+    )
+    return _replacement(enrolled)
+
+
+def _replacement(done: Replacement) -> KeyReplacementPublic:
+    replaced = None if done.replaces is None else KeyPublic.model_validate(done.replaces)
+    return KeyReplacementPublic(key=KeyPublic.model_validate(done.key), replaces=replaced)

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from keys.errors import KeyNotValid, RegistryConflict, UnknownKey
+from keys.errors import KeyManagementError, KeyNotValid, RegistryConflict, UnknownKey
 from keys.registry import KeyRole, kid_for
 from keys.signer import Ed25519Signer
 from ledger.actors import Actor, Role
@@ -16,7 +16,6 @@ from ledger.application import CaseLedger
 from ledger.commands import Command
 from ledger.errors import ActionNotPermitted
 from ledger.key_admin import ROTATION_OVERLAP, key_state
-from ledger.keydirectory import current_entry
 from ledger.signing import SigningIdentity
 from tests.scenarios import Clock, finish_by_courier, play_permit_until_decision, supplement_all
 from tests.unit.ledger.conftest import ADMIN, T0, event_count, make_ledger
@@ -168,45 +167,65 @@ def test_a_revoked_key_cannot_be_revoked_again_nor_the_root_at_all() -> None:
     assert event_count(ledger) == events
 
 
-def test_a_couriers_device_key_is_enrolled_as_the_replacement_of_its_earlier_key() -> None:
+def test_a_couriers_device_key_signs_its_reports_while_the_held_key_signs_its_events() -> None:
     ledger, store = make_ledger()
     clock = Clock(T0)
-    device = Ed25519Signer.generate()
-    old = held(ledger, COURIER)
-    names = store.names()
-    with pytest.raises(RegistryConflict, match="already signs with key"):
-        ledger.key_admin.enrol(admin(clock), courier="ems", public_key_der=device.public_key_der())
+    held_kid, names = held(ledger, COURIER), store.names()
+    first, second = Ed25519Signer.generate(), Ed25519Signer.generate()
     enrolled = ledger.key_admin.enrol(
-        admin(clock), courier="ems", public_key_der=device.public_key_der(), replaces=old
+        admin(clock), courier="ems", public_key_der=first.public_key_der()
     )
-    assert enrolled.key["kid"] == kid_for(device.public_key_der()).hex()
-    assert enrolled.replaces is not None and enrolled.replaces["state"] == "retiring"
-    assert store.names() == names  # the device's private key never reaches the service
-    current = current_entry(ledger.keyring.entries(), COURIER)
-    assert current is not None and current.kid == kid_for(device.public_key_der())
-    with pytest.raises(RegistryConflict, match="does not hold the private key"):
-        ledger.key_admin.rotate(admin(clock), current.kid)
-
-
-def test_a_new_courier_is_enrolled_without_a_key_to_replace() -> None:
-    ledger, _ = make_ledger()
-    clock = Clock(T0)
-    device = Ed25519Signer.generate()
-    enrolled = ledger.key_admin.enrol(
-        admin(clock), courier="sf-express", public_key_der=device.public_key_der()
-    )
-    assert (enrolled.key["owner"], enrolled.key["role"], enrolled.replaces) == (
-        "sf-express",
-        KeyRole.COURIER,
+    assert enrolled.key["kid"] == kid_for(first.public_key_der()).hex()
+    assert (enrolled.key["owner"], enrolled.key["state"], enrolled.replaces) == (
+        "ems",
+        "active",
         None,
     )
-    with pytest.raises(RegistryConflict, match="not courier 'ems'"):
+    assert store.names() == names  # the device's private key never reaches the service
+    assert held(ledger, COURIER) == held_kid
+    replaced = ledger.key_admin.enrol(
+        admin(clock),
+        courier="ems",
+        public_key_der=second.public_key_der(),
+        replaces=kid_for(first.public_key_der()),
+    )
+    assert replaced.replaces is not None and replaced.replaces["state"] == "retiring"
+    assert held(ledger, COURIER) == held_kid
+    with pytest.raises(RegistryConflict, match="does not hold the private key"):
+        ledger.key_admin.rotate(admin(clock), kid_for(second.public_key_der()))
+
+
+@pytest.mark.parametrize(
+    ("courier", "replaces", "match"),
+    [
+        ("sf-express", None, "not provisioned here"),
+        ("ems", "held", "held by this service; rotate it instead"),
+        ("ems", "seal", "not courier 'ems'"),
+    ],
+)
+def test_an_enrolment_that_cannot_stand_is_refused_and_writes_nothing(
+    courier: str, replaces: str | None, match: str
+) -> None:
+    ledger, _ = make_ledger()
+    clock = Clock(T0)
+    kid = {None: None, "held": held(ledger, COURIER), "seal": held(ledger, SEAL)}[replaces]
+    events = event_count(ledger)
+    with pytest.raises(RegistryConflict, match=match):
         ledger.key_admin.enrol(
             admin(clock),
-            courier="ems",
+            courier=courier,
             public_key_der=Ed25519Signer.generate().public_key_der(),
-            replaces=bytes.fromhex(enrolled.key["kid"]),
+            replaces=kid,
         )
+    assert event_count(ledger) == events
+
+
+def test_an_enrolled_key_must_be_an_ed25519_public_key() -> None:
+    ledger, _ = make_ledger()
+    events = event_count(ledger)
+    with pytest.raises(KeyManagementError, match="expected DER SubjectPublicKeyInfo"):
+        ledger.key_admin.enrol(admin(Clock(T0)), courier="ems", public_key_der=b"not a key")
+    assert event_count(ledger) == events
 
 
 def test_the_registry_lists_every_key_with_its_state() -> None:
