@@ -177,7 +177,11 @@ HUNAN = ForeignRegion()
 
 
 def routes(
-    case: str, license_id: str, noticed: str | None = None, refused: str | None = None
+    case: str,
+    license_id: str,
+    noticed: str | None = None,
+    refused: str | None = None,
+    root_kid: str = "{kid}",
 ) -> list[Route]:
     officer = frozenset({"officer", "outsider"})
     cmd = f"/v1/cases/{case}"
@@ -346,6 +350,16 @@ def routes(
         Route("PUT", "/v1/regions/hunan/trust-list", ADMIN, "not cose"),
         Route("POST", "/v1/regions/hunan/status-lists", ADMIN, "not cose"),
         Route("POST", "/v1/regions/hunan/withdraw", ADMIN, {"reason": "到期"}),
+        # The root key: the administrator's 409 (never revoked or replaced here), others' 401/403.
+        Route("GET", "/v1/keys", frozenset({"admin", "auditor"})),
+        Route("POST", f"/v1/keys/{root_kid}/rotate", frozenset({"admin"})),
+        Route("POST", f"/v1/keys/{root_kid}/revoke", frozenset({"admin"}), {"reason": "测试"}),
+        Route(
+            "POST",
+            "/v1/keys/enrolments",
+            frozenset({"admin"}),
+            {"courier": "ems", "public_key": "AAAA"},
+        ),
         Route("GET", "/v1/stats", STAFF),
         Route("GET", "/v1/supervision/findings", STAFF),
     ]
@@ -358,6 +372,7 @@ class World:
     license_id: str
     noticed: str
     refused: str
+    root_kid: str
 
 
 @pytest.fixture(scope="module")
@@ -372,7 +387,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         ok(post(service, refused, "refuse", service.tokens.officer(DESK), refusal))
         hunan = {"title": "湖南省", "root_public_key": base64.b64encode(HUNAN.root_key).decode()}
         ok(service.client.put("/v1/regions/hunan", json=hunan, headers=service.tokens.admin()), 201)
-        yield World(service, case_id, license_id, noticed, refused)
+        root_kid = service.ledger.keyring.root_kid.hex()
+        yield World(service, case_id, license_id, noticed, refused, root_kid)
 
 
 def headers(world: World, caller: str, route: Route) -> dict[str, str]:
@@ -398,7 +414,9 @@ ROUTE_IDS = [f"{r.method} {r.path.split('?')[0]}" for r in routes("{case}", "{li
 def test_every_route_answers_every_caller_as_designed(
     world: World, index: int, caller: str
 ) -> None:
-    route = routes(world.case_id, world.license_id, world.noticed, world.refused)[index]
+    route = routes(world.case_id, world.license_id, world.noticed, world.refused, world.root_kid)[
+        index
+    ]
     response = world.service.client.request(
         route.method, route.path, json=route.body, headers=headers(world, caller, route)
     )

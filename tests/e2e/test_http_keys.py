@@ -1,0 +1,174 @@
+"""Key administration over HTTP: the registry for administrators and auditors; replacing a
+department's key (once per Idempotency-Key) while its licenses keep verifying; revoking a key from
+a compromise; a courier's device key signing its reports; refusals as problem+json that change
+nothing."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+from typing import Any
+
+from keys.registry import kid_for
+from keys.signer import Ed25519Signer
+from tests.e2e.conftest import Service, courier_report, ok, played_permit, problem
+
+PURPOSE = {"purpose": "施工许可"}
+
+
+def registry(svc: Service) -> dict[str, dict[str, Any]]:
+    keys = ok(svc.client.get("/v1/keys", headers=svc.tokens.auditor()))
+    return {k["kid"]: k for k in keys}
+
+
+def seal(svc: Service, department: str = "zjj") -> dict[str, Any]:
+    [key] = [
+        k
+        for k in registry(svc).values()
+        if k["role"] == "department-seal" and k["owner"] == department and k["state"] == "active"
+    ]
+    return key
+
+
+def events(svc: Service) -> int:
+    return svc.ledger.recorder.max_notification_id() or 0
+
+
+def verify(svc: Service, license_id: str) -> dict[str, Any]:
+    body = {"license_id": license_id, **PURPOSE}
+    return ok(svc.client.post("/v1/verify", json=body, headers=svc.tokens.verifier("zrzyghj")))
+
+
+def test_administrators_and_auditors_read_the_registry_and_others_may_not(service: Service) -> None:
+    keys = ok(service.client.get("/v1/keys", headers=service.tokens.admin()))
+    roles = {k["role"] for k in keys}
+    assert {"root", "department-seal", "intake", "courier", "log"} <= roles
+    assert {k["state"] for k in keys} == {"active"}
+    for headers in (service.tokens.officer("zjj"), service.tokens.verifier("zjj")):
+        problem(service.client.get("/v1/keys", headers=headers), 403, "forbidden")
+
+
+def test_a_replaced_department_key_keeps_old_licenses_valid_and_signs_new_ones(
+    service: Service,
+) -> None:
+    _, before = played_permit(service)
+    old = seal(service)
+    headers = service.tokens.admin() | {"Idempotency-Key": "rotate-zjj-2026"}
+    path = f"/v1/keys/{old['kid']}/rotate"
+    first = ok(service.client.post(path, headers=headers), 201)
+    count = events(service)
+    again = ok(service.client.post(path, headers=headers), 201)
+    assert again == first and events(service) == count
+    assert first["replaces"]["kid"] == old["kid"]
+    assert (first["replaces"]["state"], first["replaces"]["successor"]) == (
+        "retiring",
+        first["key"]["kid"],
+    )
+    assert seal(service)["kid"] == first["key"]["kid"]
+    trust = ok(service.client.get("/v1/keys/trust-list.json"))
+    assert first["key"]["kid"] in str(trust)
+
+    _, after = played_permit(service)
+    service.clock.advance(timedelta(days=1))  # past the overlap: the old key signs no more
+    assert registry(service)[old["kid"]]["state"] == "rotated"
+    for license_id in (before, after):
+        assert verify(service, license_id)["status"] == "valid"
+    problem(service.client.post(path, headers=service.tokens.admin()), 409, "registry-conflict")
+
+
+def test_a_key_revoked_from_its_compromise_is_shown_revoked_and_cannot_be_revoked_twice(
+    service: Service,
+) -> None:
+    key = seal(service, "swj")
+    compromised = (service.clock.now - timedelta(minutes=5)).isoformat()
+    body = {"reason": "签章私钥泄露", "revoked_at": compromised}
+    path = f"/v1/keys/{key['kid']}/revoke"
+    revoked = ok(service.client.post(path, json=body, headers=service.tokens.admin()))
+    assert (revoked["state"], revoked["revocation_reason"]) == ("revoked", "签章私钥泄露")
+    count = events(service)
+    again = service.client.post(path, json=body, headers=service.tokens.admin())
+    problem(again, 409, "registry-conflict")
+    assert events(service) == count
+
+
+def test_refused_key_commands_are_problems_and_change_nothing(service: Service) -> None:
+    admin = service.tokens.admin()
+    root = next(k for k in registry(service).values() if k["role"] == "root")
+    future = (service.clock.now + timedelta(hours=1)).isoformat()
+    count, before = events(service), registry(service)
+    client = service.client
+    cases = [
+        (client.post(f"/v1/keys/{root['kid']}/revoke", json={"reason": "x"}, headers=admin), 409),
+        (client.post(f"/v1/keys/{root['kid']}/rotate", headers=admin), 409),
+        (client.post(f"/v1/keys/{'ab' * 16}/rotate", headers=admin), 404),
+        (client.post("/v1/keys/not-a-kid/rotate", headers=admin), 422),
+        (
+            client.post(
+                f"/v1/keys/{seal(service)['kid']}/revoke",
+                json={"reason": "x", "revoked_at": future},
+                headers=admin,
+            ),
+            409,
+        ),
+        (client.post(f"/v1/keys/{root['kid']}/revoke", json={"reason": ""}, headers=admin), 422),
+        (
+            client.post(
+                "/v1/keys/enrolments", json={"courier": "ems", "public_key": "!"}, headers=admin
+            ),
+            422,
+        ),
+        (
+            client.post(
+                "/v1/keys/enrolments",
+                json={"courier": "ems", "public_key": base64.b64encode(b"junk").decode()},
+                headers=admin,
+            ),
+            422,
+        ),
+        (
+            client.post(
+                f"/v1/keys/{seal(service)['kid']}/rotate", headers=service.tokens.officer("zjj")
+            ),
+            403,
+        ),
+    ]
+    for response, status in cases:
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+    assert (events(service), registry(service)) == (count, before)
+
+
+def test_a_couriers_enrolled_device_key_signs_its_reports(service: Service) -> None:
+    case_id, _ = played_permit(service)
+    device = Ed25519Signer.generate()
+    body = {"courier": "ems", "public_key": base64.b64encode(device.public_key_der()).decode()}
+    enrolled = ok(
+        service.client.post("/v1/keys/enrolments", json=body, headers=service.tokens.admin()), 201
+    )
+    assert enrolled["key"]["kid"] == kid_for(device.public_key_der()).hex()
+    assert enrolled["replaces"] is None
+    service.clock.advance(timedelta(hours=20))
+    report = courier_report(service, case_id, nonce="device-1", signer=device)
+    delivered = service.client.post(
+        "/v1/courier/reports", json={"report": report}, headers=service.tokens.courier()
+    )
+    assert delivered.status_code in (200, 201), delivered.text
+    case = ok(service.client.get(f"/v1/cases/{case_id}", headers=service.tokens.auditor()))
+    assert case["status"] == "delivered"
+
+
+def test_a_report_signed_by_a_revoked_device_key_is_refused(service: Service) -> None:
+    case_id, _ = played_permit(service)
+    device = Ed25519Signer.generate()
+    body = {"courier": "ems", "public_key": base64.b64encode(device.public_key_der()).decode()}
+    admin = service.tokens.admin()
+    kid = ok(service.client.post("/v1/keys/enrolments", json=body, headers=admin), 201)["key"][
+        "kid"
+    ]
+    ok(service.client.post(f"/v1/keys/{kid}/revoke", json={"reason": "手机丢失"}, headers=admin))
+    service.clock.advance(timedelta(hours=20))
+    report = courier_report(service, case_id, nonce="device-2", signer=device)
+    refused = service.client.post(
+        "/v1/courier/reports", json={"report": report}, headers=service.tokens.courier()
+    )
+    problem(refused, 403, "courier-report-wrong-key")
