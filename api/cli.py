@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from api import cli_audit, cli_bench, cli_regions
+from api import cli_audit, cli_bench, cli_keys, cli_regions
 from api.auth import AuthError, ensure_token_key, mint_token
 from api.config import Settings
 from api.context import LedgerContext, key_store, open_ledger, root_public_key_path
@@ -275,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_audit.add_parsers(sub)
     cli_bench.add_parser(sub)
     cli_regions.add_parser(sub)
+    cli_keys.add_parser(sub)
     return parser
 
 
@@ -291,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handled
     if args.command == "region":
         return cli_regions.run(settings, args)
+    if args.command == "key":
+        return cli_keys.run(settings, args)
     if args.command == "demo":
         return cmd_demo(settings, args.out)
     if args.command == "serve":
