@@ -98,7 +98,7 @@ class KeyAdministration:
     # -- reads ------------------------------------------------------------------------------------
 
     def keys(self, at: datetime) -> list[Answer]:
-        """Every registered key with its state at ``at``, oldest first."""
+        """Every registered key with its state at ``at``, by validity start, then key id."""
         return [key_answer(entry, at) for entry in self._ledger.keyring.entries()]
 
     def key(self, kid: bytes, at: datetime) -> Answer:
@@ -206,7 +206,9 @@ class KeyAdministration:
         signed from then on fails verification, in every process within its staleness bound."""
         self._administrator(cmd)
         ring = self._ledger.keyring
-        when = cmd.at if revoked_at is None else revoked_at
+        # Whole seconds, as trust lists carry them: online and offline checks then agree; down,
+        # so that the revocation covers the moment it names.
+        when = (cmd.at if revoked_at is None else revoked_at).replace(microsecond=0)
 
         def run() -> tuple[list[Any], Answer]:
             entry = ring.entry(kid)
@@ -302,7 +304,7 @@ class KeyAdministration:
                 successor=record.kid,
                 at=cmd.at,
                 actor=actor,
-                retire_at=cmd.at + self.overlap,
+                retire_at=_second_after(cmd.at + self.overlap),
             )
             aggregates.append(retired)
             replaced = retired.entry()
@@ -335,6 +337,12 @@ def _ed25519_der(data: bytes) -> bytes:
             f"a courier's device key must be Ed25519, got {type(loaded).__name__}"
         )
     return public_key_der(loaded)
+
+
+def _second_after(at: datetime) -> datetime:
+    # Whole seconds, as trust lists carry them; up, so that the overlap is never cut short.
+    whole = at.replace(microsecond=0)
+    return whole if whole == at else whole + timedelta(seconds=1)
 
 
 def _hex(kid: bytes | None) -> str:

@@ -247,3 +247,18 @@ def _decided(ledger: CaseLedger, clock: Clock, submission: str) -> object:
     story = play_permit_until_decision(ledger, clock, submission)
     supplement_all(ledger, clock, story.case_id)
     return story.case_id
+
+
+def test_rotation_and_revocation_times_are_whole_seconds_as_trust_lists_carry_them() -> None:
+    ledger, _ = make_ledger()
+    at = T0 + timedelta(hours=1, microseconds=250_000)
+    ledger.key_admin.rotate(Command(at=at, actor=ADMIN), held(ledger, SEAL))
+    [retiring] = [e for e in ledger.keyring.entries() if e.successor is not None]
+    # Up for the overlap, so it is never cut short ...
+    assert retiring.rotated_at == T0 + timedelta(hours=1) + ROTATION_OVERLAP + timedelta(seconds=1)
+    courier = held(ledger, COURIER)
+    answer = ledger.key_admin.revoke(
+        Command(at=at, actor=ADMIN), courier, reason="泄露", revoked_at=at
+    )
+    # ... and down for a revocation, so it covers the moment it names.
+    assert answer["revoked_at"] == (T0 + timedelta(hours=1)).isoformat()
