@@ -289,12 +289,15 @@ class KeyRing:
     def entry(self, kid: bytes) -> KeyEntry:
         """Return the verified entry of ``kid`` or raise ``UnknownKey``."""
         self.fresh_generation()
-        cached = self._entries.get(kid)
+        # Kept in the dict it was looked up in: if the registry changes meanwhile, a copy read
+        # before the change lands in the dropped dict, not in the new one.
+        entries = self._entries
+        cached = entries.get(kid)
         if cached is not None:
             return cached
         entry = self._record(kid).entry()
         verify_certificate(entry, self._root_public_key)
-        self._entries[kid] = entry
+        entries[kid] = entry
         return entry
 
     def fresh_generation(self) -> int:

@@ -57,8 +57,9 @@ class LedgerKeys:
     def __init__(self, store: KeyStore, keyring: KeyRing | None = None) -> None:
         self.store = store
         self.keyring = keyring
-        self._signers: dict[SigningIdentity, tuple[Signer, bytes]] = {}
-        self._generation = -1  # the key ring's generation the chosen signers belong to
+        # Each choice with the key ring generation it was made in: a thread that chose in an
+        # older generation never passes its choice off as the current one's.
+        self._signers: dict[SigningIdentity, tuple[int, Signer, bytes]] = {}
 
     def attach(self, keyring: KeyRing) -> None:
         """Attach the key ring once the application (its event store) exists."""
@@ -75,14 +76,11 @@ class LedgerKeys:
         # staleness bound, in another process): a rotation switches every process over.
         generation = -1 if self.keyring is None else self.keyring.fresh_generation()
         cached = self._signers.get(identity)
-        if cached is not None and self._generation == generation:
-            return cached
-        if self._generation != generation:
-            self._signers = {}
-            self._generation = generation
-        pair = self._choose(identity)
-        self._signers[identity] = pair
-        return pair
+        if cached is not None and cached[0] == generation:
+            return cached[1], cached[2]
+        signer, kid = self._choose(identity)
+        self._signers[identity] = (generation, signer, kid)
+        return signer, kid
 
     def _choose(self, identity: SigningIdentity) -> tuple[Signer, bytes]:
         # The newest live key of the identity whose private key is here: a courier's device
