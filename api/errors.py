@@ -19,6 +19,7 @@ from api.auth import AuthError
 from keys import errors as kx
 from ledger import errors as lx
 from ledger.commands import IdempotencyConflict
+from ledger.kept_answers import AnswerNotRestored
 from ledger.signing import SigningIdentityError
 from ledger.transcodings import EncodingError
 from ledger.vault_service import UnknownLicense
@@ -140,6 +141,7 @@ PROBLEMS: Mapping[type[Exception], Problem] = {
     lx.RegionConflict: _p(409, "region-conflict", "The region's installed trust contradicts this"),
     lx.RegionDocumentInvalid: _p(422, "region-document-invalid", "The region's document fails"),
     lx.KeyRegistryChanged: _p(409, "key-registry-changed", "The key registry changed; retry"),
+    AnswerNotRestored: _p(409, "answer-not-restored", "The first answer cannot be given again"),
     # licenses
     cx.LicenseError: _p(422, "license-error", "The license request cannot be served"),
     cx.InvalidIdentifier: _p(422, "invalid-identifier", "The identifier is malformed"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,14 @@ from keys.trustlist import TrustList
 from ledger.actors import Role
 from ledger.commands import Command
 from ledger.errors import ActionNotPermitted, InvalidCommand, LedgerError
-from ledger.transcodings import dumps, loads
+from ledger.kept_answers import (
+    Kept,
+    SharedLicense,
+    kept_verification,
+    kept_views,
+    restored_verification,
+    restored_views,
+)
 from ledger.use_recorder import UseRecorder
 from licenses.credential import decode_credential
 from licenses.domain import License
@@ -45,25 +52,12 @@ _ONLINE_STATUS = {
 }
 
 
-Answer = dict[str, Any]  # what a route answered, recorded for a repeat of its command id
 _KEY_LOOKUP = 6  # the verifier's step that finds the signing key on the trust list
 
 
 def holder_ref(holder_id: str) -> str:
     """Return a pseudonymous reference to a holder for use records and indexes."""
     return hashlib.sha256(b"caseledger/holder/" + holder_id.encode()).hexdigest()[:32]
-
-
-@dataclass(frozen=True)
-class SharedLicense:
-    """What a department's view shows of one license: only the fields its policy allows."""
-
-    license_id: str
-    license_type: str
-    issuer: str
-    state: str
-    fields: dict[str, str | int | bool]
-    presentation: str  # EL1: QR text disclosing only those fields, verifiable offline
 
 
 class LicenseSharing:
@@ -107,38 +101,50 @@ class LicenseSharing:
     def verify_once(
         self,
         cmd: Command,
-        answer: Callable[[VerificationResult], Answer],
         *,
         purpose: str,
         qr_text: str | None = None,
         license_id: str | None = None,
-    ) -> Answer:
-        """``verify`` once per command id: the caller's ``answer`` to it is recorded with the
-        use, and a repeat returns that first answer and records no second use."""
+    ) -> VerificationResult:
+        """``verify`` once per command id: the first answer is recorded with the use (the
+        holder's data only as a digest), and a repeat gets it again and records no second use."""
+        first: list[VerificationResult] = []
 
-        def run() -> tuple[list[LicenseUse], Answer]:
+        def run() -> tuple[list[LicenseUse], Kept]:
             result, use = self._check(cmd, purpose=purpose, qr_text=qr_text, license_id=license_id)
-            return [use], answer(result)
+            first.append(result)
+            return [use], kept_verification(result)
 
         arguments = {"purpose": purpose, "qr_text": qr_text, "license_id": license_id}
-        return self._once(cmd, "verify", arguments, run)
+        kept = self._once(cmd, "verify", arguments, run)
+        if first:
+            return first[0]
+        if qr_text is not None:
+            return restored_verification(kept, qr_text)
+        license_ = self._license(license_id or "")
+        return restored_verification(kept, b"" if license_ is None else license_.credential)
 
     def shared_view_once(
-        self,
-        cmd: Command,
-        answer: Callable[[list[SharedLicense]], Answer],
-        *,
-        holder_id: str,
-        purpose: str,
-    ) -> Answer:
+        self, cmd: Command, *, holder_id: str, purpose: str
+    ) -> list[SharedLicense]:
         """``shared_view`` once per command id, as ``verify_once`` is."""
+        first: list[list[SharedLicense]] = []
 
-        def run() -> tuple[list[LicenseUse], Answer]:
+        def run() -> tuple[list[LicenseUse], Kept]:
             shared, uses = self._shared(cmd, holder_id=holder_id, purpose=purpose)
-            return uses, answer(shared)
+            first.append(shared)
+            return uses, kept_views(shared)
 
         arguments = {"holder_id": holder_id, "purpose": purpose}
-        return self._once(cmd, "shared-view", arguments, run)
+        kept = self._once(cmd, "shared-view", arguments, run)
+        if first:
+            return first[0]
+
+        def credential_of(license_id: str) -> bytes | None:
+            license_ = self._license(license_id)
+            return None if license_ is None else license_.credential
+
+        return restored_views(kept, credential_of)
 
     def shared_view(self, cmd: Command, *, holder_id: str, purpose: str) -> list[SharedLicense]:
         """Return a department's view of a holder's licenses for ``purpose``; record each read."""
@@ -153,18 +159,16 @@ class LicenseSharing:
         cmd: Command,
         command: str,
         arguments: dict[str, Any],
-        run: Callable[[], tuple[list[LicenseUse], Answer]],
-    ) -> Answer:
-        # The ledger's own once-per-command-id run, which saves the uses with the answer (not
-        # through the group commit: keyed calls are the rare retries).
+        run: Callable[[], tuple[list[LicenseUse], Kept]],
+    ) -> Kept:
+        # The ledger's own once-per-command-id run, which saves the uses with what is kept of
+        # the answer (not through the group commit: keyed calls are the rare retries).
         if cmd.command_id is None:
             raise InvalidCommand(f"{command} once per command id needs a command id, got none")
 
-        def kept() -> tuple[list[Any], Answer]:
+        def kept() -> tuple[list[Any], Kept]:
             uses, answer = run()
-            # As the log keeps it (canonical CBOR orders map keys): the first answer and a
-            # repeat's are then the same to the byte.
-            return list(uses), loads(dumps(answer))
+            return list(uses), answer
 
         def conflict() -> LedgerError:
             return LedgerError(f"the {command} use was not recorded: its record conflicted")

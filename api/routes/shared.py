@@ -4,8 +4,6 @@ policy allows, each read recorded as a license use. A department's verifiers and
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from api.deps import DeskCommand, LedgerDep, allow
@@ -13,7 +11,7 @@ from api.errors import problem_responses
 from api.license_schemas import SharedLicensePublic, SharedViewCreate
 from api.schemas import jsonable
 from ledger.actors import Role
-from ledger.sharing_service import SharedLicense
+from ledger.kept_answers import SharedLicense
 
 router = APIRouter(prefix="/v1/shared", tags=["shared"], responses=problem_responses(401, 403, 422))
 
@@ -26,8 +24,7 @@ def shared_view(
     Idempotency-Key, a repeat gets the first answer and records no second read."""
     asked = {"holder_id": body.holder_id, "purpose": body.purpose}
     if cmd.command_id is not None:
-        answer = ledger.sharing.shared_view_once(cmd, _recorded, **asked)
-        return [SharedLicensePublic(**view) for view in answer["views"]]
+        return _views(ledger.sharing.shared_view_once(cmd, **asked))
     return _views(ledger.sharing.shared_view(cmd, **asked))
 
 
@@ -43,8 +40,3 @@ def _views(shared: list[SharedLicense]) -> list[SharedLicensePublic]:
         )
         for s in shared
     ]
-
-
-def _recorded(shared: list[SharedLicense]) -> dict[str, Any]:
-    # The answer recorded for a repeat of the same Idempotency-Key.
-    return {"views": [view.model_dump(mode="json") for view in _views(shared)]}

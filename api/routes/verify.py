@@ -5,7 +5,7 @@ verifiers and officers.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -50,18 +50,17 @@ async def verify_license(body: VerifyCreate, cmd: VerifierCommand, ledger: Ledge
     With an Idempotency-Key, a repeat gets the first answer and records no second use."""
     purpose, qr_text, license_id = body.purpose, body.qr_text, body.license_id
     if cmd.command_id is not None:
-        answer = await run_in_threadpool(
+        result = await run_in_threadpool(
             ledger.sharing.verify_once,
             cmd,
-            _public,
             purpose=purpose,
             qr_text=qr_text,
             license_id=license_id,
         )
-        return _recorded(answer)
-    result = await ledger.sharing.verify_async(
-        cmd, purpose=purpose, qr_text=qr_text, license_id=license_id
-    )
+    else:
+        result = await ledger.sharing.verify_async(
+            cmd, purpose=purpose, qr_text=qr_text, license_id=license_id
+        )
     return Response(verification_public(result).model_dump_json(), media_type="application/json")
 
 
@@ -77,17 +76,7 @@ def verify_license_image(
     per Idempotency-Key, as ``POST /v1/verify``)."""
     qr_text = read_qr_image(image.file.read(MAX_IMAGE_BYTES + 1))
     if cmd.command_id is not None:
-        return _recorded(ledger.sharing.verify_once(cmd, _public, purpose=purpose, qr_text=qr_text))
-    result = ledger.sharing.verify(cmd, purpose=purpose, qr_text=qr_text)
+        result = ledger.sharing.verify_once(cmd, purpose=purpose, qr_text=qr_text)
+    else:
+        result = ledger.sharing.verify(cmd, purpose=purpose, qr_text=qr_text)
     return Response(verification_public(result).model_dump_json(), media_type="application/json")
-
-
-def _public(result: VerificationResult) -> dict[str, Any]:
-    # The answer recorded for a repeat of the same Idempotency-Key.
-    return verification_public(result).model_dump(mode="json")
-
-
-def _recorded(answer: dict[str, Any]) -> Response:
-    # The log keeps the answer's keys in canonical order; the model writes them in its own.
-    shown = VerificationPublic.model_validate(answer).model_dump_json()
-    return Response(shown, media_type="application/json")
