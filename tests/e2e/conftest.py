@@ -20,7 +20,7 @@ from api.main import create_app
 from keys import cbor, cose
 from keys.registry import kid_for
 from keys.signer import Ed25519Signer
-from keys.store import InMemoryKeyStore
+from keys.store import PASSPHRASE_ENV, InMemoryKeyStore
 from ledger.actors import Role
 from ledger.application import CaseLedger
 from ledger.calendar import load_calendar
@@ -127,6 +127,15 @@ def open_service(tmp_path: Path, **app_options: Any) -> Iterator[Service]:
     app = create_app(open_ledger, auth=auth, clock=clock, **app_options)
     with TestClient(app) as client:
         yield Service(app, client, handle, clock, tokens)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh data directory for the command line, the embedded default, a local passphrase."""
+    monkeypatch.setenv("CASELEDGER_DATA", str(tmp_path / "data"))
+    monkeypatch.delenv("CASELEDGER_DATABASE_URL", raising=False)
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    return tmp_path / "data"
 
 
 @pytest.fixture

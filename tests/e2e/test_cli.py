@@ -12,17 +12,8 @@ import pytest
 
 from api import cli_bench
 from api.cli import build_parser, main
-from keys.store import PASSPHRASE_ENV
 from tests.foreign_region import ForeignRegion
 from tests.pictures import blank, photo
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CASELEDGER_DATA", str(tmp_path / "data"))
-    monkeypatch.delenv("CASELEDGER_DATABASE_URL", raising=False)
-    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
-    return tmp_path / "data"
 
 
 def test_init_twice_creates_keys_once_and_publishes_the_catalog_once(

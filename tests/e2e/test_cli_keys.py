@@ -15,18 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.cli import main
-from keys.store import PASSPHRASE_ENV
 
 Key = dict[str, Any]
 UNKNOWN_KID = "00" * 16
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CASELEDGER_DATA", str(tmp_path / "data"))
-    monkeypatch.delenv("CASELEDGER_DATABASE_URL", raising=False)
-    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
-    return tmp_path / "data"
 
 
 @pytest.fixture
