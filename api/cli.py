@@ -60,8 +60,8 @@ def cmd_init(settings: Settings) -> int:
         ensure_token_key(store)  # so a running service accepts locally minted tokens at once
         root = store.signer("root")
         root_public_key_path(settings.data_dir).write_bytes(root.public_key_der())
-        entries = context.ledger.keyring.entries()
-        trust = build_trust_list(entries, root=root, issued_at=at, sequence=len(entries))
+        sequence, entries = context.ledger.keyring.published()
+        trust = build_trust_list(entries, root=root, issued_at=at, sequence=sequence)
         (settings.data_dir / "trust-list.cbor").write_bytes(trust)
     finally:
         context.close()
@@ -113,15 +113,13 @@ def write_license_files(
     ledger = context.ledger
     target.mkdir(parents=True, exist_ok=True)
     root = context.keys.signer("root")
-    entries = ledger.keyring.entries()
+    sequence, entries = ledger.keyring.published()
     license_ = ledger.vault.license(issued.license_id)
     files = {
         "license.qr.txt": issued.qr_text.encode("ascii"),
         "license.qr.png": qr_png(issued.qr_text),
         "license.cose": issued.credential,
-        "trust-list.cbor": build_trust_list(
-            entries, root=root, issued_at=at, sequence=len(entries)
-        ),
+        "trust-list.cbor": build_trust_list(entries, root=root, issued_at=at, sequence=sequence),
         "root.pub.der": root.public_key_der(),
         "status-list.cbor": ledger.vault.status_list(license_.issuer, at),
     }

@@ -257,8 +257,8 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         reads.runner.run_once()
         _fresh_checkpoint(reads)
         root = context.keys.signer("root")
-        entries = context.ledger.keyring.entries()
-        trust = build_trust_list(entries, root=root, issued_at=_now(), sequence=len(entries))
+        sequence, entries = context.ledger.keyring.published()
+        trust = build_trust_list(entries, root=root, issued_at=_now(), sequence=sequence)
         bundle = export_bundle(
             reads.log,
             context.ledger.recorder,

@@ -330,6 +330,12 @@ class KeyRing:
         self._generation = -1
         self._synced_at = None
 
+    def published(self) -> tuple[int, list[KeyEntry]]:
+        """Return the registry's version now — it grows with every registration, rotation and
+        revocation, so it is a trust list's sequence — and every entry as of that version."""
+        self.sync()  # first: a change since the last read drops the cached entries
+        return max(self._generation, 0), self.entries()
+
     def entries(self) -> list[KeyEntry]:
         """Return every registered key's entry."""
         try:

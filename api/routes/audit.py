@@ -124,9 +124,9 @@ def case_bundle(case_id: UUID, runtime: RuntimeDep, reads: ReadsDep, now: Now) -
     to, checkable offline (CBOR)."""
     ledger = runtime.ledger
     ledger.case(case_id)
-    entries = ledger.keyring.entries()
+    sequence, entries = ledger.keyring.published()
     root = runtime.handle.keys.signer("root")
-    trust = build_trust_list(entries, root=root, issued_at=now, sequence=len(entries))
+    trust = build_trust_list(entries, root=root, issued_at=now, sequence=sequence)
     bundle = export_bundle(
         reads.log, ledger.recorder, case_id, trust_list=trust, documents=runtime.documents
     )

@@ -36,17 +36,17 @@ def _cose(description: str) -> dict[int | str, dict[str, Any]]:
 @router.get("/trust-list", response_class=Response, responses=_cose("the signed trust list"))
 def trust_list(runtime: RuntimeDep, now: Now) -> Response:
     """Every registered key with its history, signed by the root key (COSE_Sign1 over CBOR)."""
-    entries = runtime.ledger.keyring.entries()
+    sequence, entries = runtime.ledger.keyring.published()
     root = runtime.handle.keys.signer("root")
-    signed = build_trust_list(entries, root=root, issued_at=now, sequence=len(entries))
+    signed = build_trust_list(entries, root=root, issued_at=now, sequence=sequence)
     return Response(signed, media_type=COSE)
 
 
 @router.get("/trust-list.json")
 def trust_list_json(ledger: LedgerDep, now: Now) -> dict[str, Any]:
     """The trust list's content as JSON (informative; the signed CBOR form is authoritative)."""
-    entries = ledger.keyring.entries()
-    view = TrustList(issued_at=now, sequence=len(entries), entries={e.kid: e for e in entries})
+    sequence, entries = ledger.keyring.published()
+    view = TrustList(issued_at=now, sequence=sequence, entries={e.kid: e for e in entries})
     return view.to_json()
 
 

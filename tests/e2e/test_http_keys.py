@@ -172,3 +172,21 @@ def test_a_report_signed_by_a_revoked_device_key_is_refused(service: Service) ->
         "/v1/courier/reports", json={"report": report}, headers=service.tokens.courier()
     )
     problem(refused, 403, "courier-report-wrong-key")
+
+
+def test_every_registry_change_raises_the_trust_lists_sequence(service: Service) -> None:
+    def published() -> tuple[int, dict[str, Any]]:
+        trust = ok(service.client.get("/v1/keys/trust-list.json"))
+        return trust["sequence"], trust
+
+    first, _ = published()
+    key = seal(service, "swj")
+    admin = service.tokens.admin()
+    ok(service.client.post(f"/v1/keys/{key['kid']}/revoke", json={"reason": "泄露"}, headers=admin))
+    # A revocation adds no key, yet other regions must take the new list: its sequence is above.
+    second, trust = published()
+    assert second > first
+    assert "泄露" in str(trust)
+    ok(service.client.post(f"/v1/keys/{seal(service)['kid']}/rotate", headers=admin), 201)
+    third, _ = published()
+    assert third > second
