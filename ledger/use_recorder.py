@@ -20,21 +20,35 @@ _WAITING, _LEADING, _DONE = "waiting", "leading", "done"
 
 
 class _Ticket:
-    """One caller's events, what became of them, and how to wake that caller."""
+    """One caller's events, what became of them, and how to wake that caller (a coroutine's
+    future on its loop, or a thread's callback)."""
 
-    __slots__ = ("error", "events", "state", "wake")
+    __slots__ = ("error", "events", "future", "loop", "state", "wake")
 
-    def __init__(self, events: list[Any], wake: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        events: list[Any],
+        wake: Callable[[], None],
+        loop: asyncio.AbstractEventLoop | None = None,
+        future: asyncio.Future[None] | None = None,
+    ) -> None:
         self.events = events
         self.state = _WAITING
         self.error: BaseException | None = None
         self.wake = wake
+        self.loop = loop
+        self.future = future
 
 
 def _settle(future: asyncio.Future[None]) -> None:
     # A ticket may be woken twice (handed the pen, then settled by its own batch).
     if not future.done():
         future.set_result(None)
+
+
+def _settle_all(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        _settle(future)
 
 
 class UseRecorder:
@@ -71,7 +85,7 @@ class UseRecorder:
             with contextlib.suppress(RuntimeError):  # the loop closed: nobody is waiting
                 loop.call_soon_threadsafe(_settle, woken)
 
-        ticket = self._enqueue(uses, wake)
+        ticket = self._enqueue(uses, wake, loop, woken)
         if ticket is None:
             return
         # A cancelled caller must still take the pen when it is handed over, or every caller
@@ -87,13 +101,19 @@ class UseRecorder:
         if ticket.error is not None:
             raise ticket.error
 
-    def _enqueue(self, uses: Sequence[LicenseUse], wake: Callable[[], None]) -> _Ticket | None:
+    def _enqueue(
+        self,
+        uses: Sequence[LicenseUse],
+        wake: Callable[[], None],
+        loop: asyncio.AbstractEventLoop | None = None,
+        future: asyncio.Future[None] | None = None,
+    ) -> _Ticket | None:
         # The events are taken out of the aggregates once, so a batch that fails can be retried
         # caller by caller with the very same events.
         events = [event for use in uses for event in use.collect_events()]
         if not events:
             return None
-        ticket = _Ticket(events, wake)
+        ticket = _Ticket(events, wake, loop, future)
         with self._lock:
             self._queue.append(ticket)
             if not self._writing:
@@ -116,11 +136,20 @@ class UseRecorder:
                     successor.wake()
                 else:
                     self._writing = False
+            # One wake-up per event loop for the whole batch, not one per coroutine: each is a
+            # write to the loop's self-pipe and a turn of its selector.
+            futures: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
             for ticket in batch:
                 if ticket.state != _DONE:  # an unexpected error left it unsettled
                     ticket.error = ticket.error or LedgerError("the license use was not recorded")
                     ticket.state = _DONE
-                ticket.wake()
+                if ticket.loop is not None and ticket.future is not None:
+                    futures.setdefault(ticket.loop, []).append(ticket.future)
+                else:
+                    ticket.wake()
+            for loop, waiting in futures.items():
+                with contextlib.suppress(RuntimeError):  # the loop closed: nobody is waiting
+                    loop.call_soon_threadsafe(_settle_all, waiting)
 
     def _commit(self, batch: Sequence[_Ticket]) -> None:
         try:
