@@ -22,6 +22,8 @@ from licenses.check_characters import (
     USCC_ALPHABET,
     first_outside,
     mod11_2_check,
+    org_code_check,
+    uscc_check,
 )
 from licenses.credit_codes import (
     USCC_CATEGORIES,
@@ -238,7 +240,7 @@ def _is_citizen_id(text: str) -> bool:
 
 def is_holder_id(text: str) -> bool:
     """Whether ``text`` is a holder id of either kind in normalised form (legacy forms included)."""
-    if _is_citizen_id(text):
+    if _is_citizen_id(text) or _is_uscc(text):
         return True
     kinds: tuple[HolderKind, ...] = ("citizen", "enterprise")
     for kind in kinds:
@@ -249,6 +251,18 @@ def is_holder_id(text: str) -> bool:
         if value == text:
             return True
     return False
+
+
+def _is_uscc(text: str) -> bool:
+    # Every check parse_uscc makes, without building an error for each code that is not one
+    # (a citizen id is tried first); False only means "not this way", and the full checks follow.
+    if len(text) != 18 or first_outside(text, USCC_ALPHABET) is not None:
+        return False
+    if text[1] not in USCC_CATEGORIES.get(text[0], ()):
+        return False
+    if first_outside(text[:8], DIGITS, start=2) is not None:
+        return False
+    return text[16] == org_code_check(text[8:16]) and text[17] == uscc_check(text[:17])
 
 
 def _shape_kinds(text: str) -> list[HolderKind]:

@@ -898,3 +898,42 @@ def test_one_pass_holder_id_check_agrees_with_the_parses(text: str, i: int, char
     for candidate in (text, substitute(text, i % len(text), char)):
         assert holder_ids._is_citizen_id(candidate) <= _citizen_outcome(candidate), candidate
         assert is_holder_id(candidate) is _reference_is_holder_id(candidate), candidate
+
+
+def _uscc_outcome(text: str) -> bool:
+    """Whether parse_uscc takes ``text``."""
+    try:
+        parse_uscc(text)
+    except InvalidHolderId:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        make_uscc("9", "1", "350100", "M000100Y"),
+        make_uscc("1", "2", "110105", "00000000"),
+        make_uscc("5", "3", "512000", "MJ0A1B2C"),
+        make_uscc("Y", "1", "330106", "XY123456"),
+    ],
+)
+def test_one_pass_credit_code_check_agrees_on_every_single_character_change(code: str) -> None:
+    for position in range(len(code)):
+        for character in USCC_ALPHABET + "IOSVZaz0\u0661":
+            text = code[:position] + character + code[position + 1 :]
+            assert holder_ids._is_uscc(text) is _uscc_outcome(text), text
+            assert is_holder_id(text) is _reference_is_holder_id(text), text
+    for text in (code[:-1], code + "0", code.lower(), ""):
+        assert holder_ids._is_uscc(text) is _uscc_outcome(text), text
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=USCC_ALPHABET + "abIO-", min_size=16, max_size=19))
+def test_one_pass_credit_code_check_agrees_on_arbitrary_text(text: str) -> None:
+    assert holder_ids._is_uscc(text) is _uscc_outcome(text)
+
+
+@given(usccs())
+def test_one_pass_credit_code_check_takes_every_valid_code(code: str) -> None:
+    assert holder_ids._is_uscc(code) and is_holder_id(code)
