@@ -6,6 +6,7 @@ and verification always runs over the exact protected bytes received, never a re
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -48,6 +49,23 @@ _SHORT_BSTR_HEADS = tuple(
     bytes((_BSTR | length,)) if length < 24 else bytes((_BSTR | 24, length))
     for length in range(256)
 )
+
+
+# A tagged COSE_Sign1 with an empty unprotected map opens with tag 18 (0xd2) and an array of 4;
+# the map sits between the protected header and the payload as the single byte 0xa0.
+_TAGGED_SIGN1_HEAD = bytes((0xC0 | COSE_SIGN1_TAG, _ARRAY_OF_4))
+_EMPTY_MAP = b"\xa0"
+
+
+def _bstr(data: bytes) -> bytes:
+    # The canonical encoding of one byte string (RFC 8949 §4.2.1: shortest length argument).
+    return _bstr_head(len(data)) + data
+
+
+@functools.lru_cache(maxsize=256)
+def _protected_header(alg: int, kid: bytes) -> bytes:
+    # The same few signing keys sign everything: their protected headers are encoded once.
+    return dumps_canonical({ALG: alg, KID: kid})
 
 
 def _is_int(value: object) -> bool:
@@ -330,10 +348,21 @@ def sign1(
             "alg and kid go in the protected header"
         )
     # 2. Protected header, canonically encoded once; these exact bytes are signed and sent.
-    protected_bytes = dumps_canonical({ALG: algorithm.cose_id, KID: kid})
+    protected_bytes = _protected_header(algorithm.cose_id, bytes(kid))
     # 3. Sign the Sig_structure over those bytes.
     signature = signer.sign(sig_structure(protected_bytes, payload, external_aad))
-    # 4. Our own messages are canonical throughout, the unprotected map included.
+    # 4. Our own messages are canonical throughout, the unprotected map included: without one,
+    # the canonical bytes are laid out directly (tests compare them with the encoder's).
+    if not extra and tagged and type(payload) is bytes:
+        return b"".join(
+            (
+                _TAGGED_SIGN1_HEAD,
+                _bstr(protected_bytes),
+                _EMPTY_MAP,
+                _bstr(payload),
+                _bstr(signature),
+            )
+        )
     return _encode_sign1(protected_bytes, extra, payload, signature, tagged=tagged, canonical=True)
 
 

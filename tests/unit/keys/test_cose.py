@@ -517,3 +517,21 @@ def test_a_decoded_unprotected_header_is_a_dict_in_the_order_received(tagged: bo
     )
     assert type(decoded.unprotected) is dict
     assert list(decoded.unprotected) == [7, 9, 3]
+
+
+@pytest.mark.parametrize(
+    "length",
+    [0, 1, 23, 24, 255, 256, 65_535, 65_536],
+    ids=lambda n: f"{n}-bytes",
+)
+def test_a_signed_message_is_the_canonical_encoding_at_every_payload_length(length: int) -> None:
+    signer = Ed25519Signer.generate()
+    payload = bytes(range(256)) * (length // 256) + bytes(range(length % 256))
+    for kid in (b"k", b"\x00" * 16, bytes(range(40))):
+        message = sign1(payload, signer, kid=kid)
+        decoded = cbor2.loads(message)
+        protected, unprotected, body, signature = decoded.value
+        assert (decoded.tag, unprotected, body) == (18, {}, payload)
+        # The same parts through the canonical encoder give the very same bytes.
+        assert message == dumps_canonical(cbor2.CBORTag(18, [protected, {}, body, signature]))
+        assert verify_sign1(message, signer.public_key()) == payload
