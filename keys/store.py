@@ -54,6 +54,10 @@ class KeyStore(Protocol):
         """Return the names of the stored keys, sorted."""
         ...
 
+    def discard(self, name: str) -> None:
+        """Destroy the key stored under ``name`` (one that was never put to use)."""
+        ...
+
 
 class InMemoryKeyStore:
     """A key store that forgets everything when the process ends (tests, demos)."""
@@ -91,6 +95,11 @@ class InMemoryKeyStore:
     def names(self) -> list[str]:
         """Return the stored key names."""
         return sorted(self._keys)
+
+    def discard(self, name: str) -> None:
+        """Destroy the key stored under ``name``."""
+        if self._keys.pop(name, None) is None:
+            raise UnknownKey(f"no key named {name!r} in the store; have {sorted(self._keys)}")
 
 
 class FileKeyStore:
@@ -180,3 +189,11 @@ class FileKeyStore:
         if not self._directory.exists():
             return []
         return sorted(p.name[: -len(self.SUFFIX)] for p in self._directory.glob(f"*{self.SUFFIX}"))
+
+    def discard(self, name: str) -> None:
+        """Delete the key file of ``name`` (one that was never put to use)."""
+        self._cache.pop(name, None)
+        try:
+            self._path(name).unlink()
+        except FileNotFoundError:
+            raise UnknownKey(f"no key named {name!r} in {self._directory}") from None

@@ -8,6 +8,8 @@ Each command runs once per command id, its registry changes saved with its answe
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -122,12 +124,20 @@ class KeyAdministration:
                     f"({old.role} of {old.owner!r}); enrol its holder's new public key instead"
                 )
             self._check_live(old, identity)
-            _, signer = self._store.generate_named(
+            name, signer = self._store.generate_named(
                 lambda der: successor_store_name(identity, kid_for(der))
             )
+            generated.append(name)
             return self._replacement(cmd, old, signer.public_key_der())
 
-        answer = self._ledger.execute("rotate-key", {"kid": kid.hex()}, run, cmd, _conflict)
+        generated: list[str] = []
+        try:
+            answer = self._ledger.execute("rotate-key", {"kid": kid.hex()}, run, cmd, _conflict)
+        except BaseException:
+            self._discard(generated)  # not registered: nothing may ever sign with it
+            raise
+        # A concurrent repeat of the same command may have won with its own new key.
+        self._discard(n for n in generated if not n.endswith(answer["key"]["kid"][:16]))
         ring.sync()
         return Replacement(dict(answer["key"]), dict(answer["replaces"]))
 
@@ -313,6 +323,11 @@ class KeyAdministration:
             "replaces": key_answer(replaced, cmd.at),
         }
         return [*aggregates, index], answer
+
+    def _discard(self, names: Iterable[str]) -> None:
+        for name in names:
+            with contextlib.suppress(KeyManagementError):
+                self._store.discard(name)
 
     def _root(self) -> Signer:
         try:

@@ -4,6 +4,7 @@ and every event written on either side of it still verifies. One body per storag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,9 +12,13 @@ import pytest
 
 from keys.errors import KeyNotValid
 from keys.registry import KeyRole
+from keys.signer import Ed25519Signer
+from keys.store import InMemoryKeyStore
 from ledger.actors import Actor, Role
 from ledger.application import CaseLedger
 from ledger.commands import Command
+from ledger.errors import KeyRegistryChanged
+from ledger.key_admin import ROTATION_OVERLAP, KeyAdministration
 from ledger.signing import SigningIdentity
 from tests.integration.conftest import Pair
 from tests.scenarios import Clock, play_permit_until_decision
@@ -94,3 +99,41 @@ def test_a_rotation_in_one_process_switches_the_others_signer_and_all_events_ver
         if e.role == KeyRole.DEPARTMENT_SEAL and e.owner == "zjj"
     }
     assert signers == {old, new}
+
+
+class RacingStore(InMemoryKeyStore):
+    """The ledger's key store, where another process changes the registry once the new key is
+    made and the registry read, as the root key is fetched to certify it (a hook on the real
+    store, for the race only)."""
+
+    def __init__(self, store: InMemoryKeyStore, race: Callable[[], None]) -> None:
+        super().__init__()
+        self._keys = store._keys  # the same keys: one store, seen by two processes
+        self.race: Callable[[], None] | None = race
+
+    def signer(self, name: str) -> Ed25519Signer:
+        if name == "root" and self.race is not None:
+            race, self.race = self.race, None
+            race()
+        return super().signer(name)
+
+
+def test_a_rotation_that_loses_a_race_is_refused_and_leaves_no_key_behind(pair: Pair) -> None:
+    other = pair.another()
+    clock = Clock(T0, step=timedelta(seconds=1))
+    seal = pair.ledger.key_directory.signer_for(SEAL)[1]
+    courier = pair.ledger.key_directory.signer_for(SigningIdentity(KeyRole.COURIER, "ems"))[1]
+
+    def race() -> None:
+        other.key_admin.revoke(Command(at=clock.tick(), actor=ADMIN), courier, reason="丢失")
+
+    admin = KeyAdministration(pair.ledger, RacingStore(pair.store, race), overlap=ROTATION_OVERLAP)
+    names, events = pair.store.names(), pair.ledger.recorder.max_notification_id()
+
+    with pytest.raises(KeyRegistryChanged, match="registry changed meanwhile"):
+        admin.rotate(Command(at=clock.tick(), actor=ADMIN), seal)
+
+    assert pair.store.names() == names  # the key made for the lost rotation is destroyed
+    written = (pair.ledger.recorder.max_notification_id() or 0) - (events or 0)
+    assert written == 2  # the other process's revocation (its record and the index), only
+    assert pair.ledger.key_directory.signer_for(SEAL)[1] == seal
