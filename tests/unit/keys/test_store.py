@@ -86,3 +86,31 @@ def test_signer_repr_shows_no_private_material() -> None:
     signer = InMemoryKeyStore().generate("root")
     assert "private" not in repr(signer).lower()
     assert repr(signer).startswith("Ed25519Signer(public=")
+
+
+@pytest.mark.parametrize("kind", ["file", "memory"])
+def test_a_key_named_after_its_public_key_is_stored_under_that_name(
+    tmp_path: Path, kind: str
+) -> None:
+    store = FileKeyStore(tmp_path, environ=ENV) if kind == "file" else InMemoryKeyStore()
+    name, signer = store.generate_named(lambda der: f"dept-zjj.{der[-4:].hex()}")
+    assert name == f"dept-zjj.{signer.public_key_der()[-4:].hex()}"
+    assert store.signer(name).public_key_der() == signer.public_key_der()
+    with pytest.raises(KeyManagementError, match="key name must match"):
+        store.generate_named(lambda der: "../escape")
+    assert store.names() == [name]
+
+
+@pytest.mark.parametrize("kind", ["file", "memory"])
+def test_a_discarded_key_is_gone_and_an_unknown_one_is_reported(tmp_path: Path, kind: str) -> None:
+    store = FileKeyStore(tmp_path, environ=ENV) if kind == "file" else InMemoryKeyStore()
+    store.generate("dept-zjj")
+    store.generate("dept-swj")
+    store.discard("dept-zjj")
+    assert store.names() == ["dept-swj"]
+    with pytest.raises(UnknownKey, match="dept-zjj"):
+        store.signer("dept-zjj")
+    with pytest.raises(UnknownKey, match="dept-zjj"):
+        store.discard("dept-zjj")
+    if kind == "file":
+        assert not (tmp_path / "dept-zjj.p8.pem").exists()
