@@ -9,7 +9,7 @@ Each command runs once per command id, its registry changes saved with its answe
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,13 +18,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from keys.algorithms import load_public_key, public_key_der
 from keys.errors import KeyManagementError, RegistryConflict, UnknownKey, UnsupportedAlgorithm
-from keys.registry import KeyEntry, KeyRole, kid_for
+from keys.registry import KeyEntry, KeyIndex, KeyRole, kid_for
 from keys.signer import Signer
 from keys.store import KeyStore
 from ledger.actors import Role
 from ledger.commands import Command
 from ledger.errors import ActionNotPermitted, KeyRegistryChanged, LedgerError
-from ledger.keydirectory import acts_for, successor_store_name
+from ledger.keydirectory import acts_for, store_name, successor_store_name
 from ledger.signing import SigningIdentity
 
 if TYPE_CHECKING:
@@ -128,17 +128,12 @@ class KeyAdministration:
                 lambda der: successor_store_name(identity, kid_for(der))
             )
             generated.append(name)
-            return self._replacement(cmd, old, signer.public_key_der())
+            index = ring.index(at=cmd.at, actor=cmd.actor.as_dict())
+            aggregates, answer = self._replacement(cmd, old, signer.public_key_der(), index)
+            return [*aggregates, index], answer
 
         generated: list[str] = []
-        try:
-            answer = self._ledger.execute("rotate-key", {"kid": kid.hex()}, run, cmd, _conflict)
-        except BaseException:
-            self._discard(generated)  # not registered: nothing may ever sign with it
-            raise
-        # A concurrent repeat of the same command may have won with its own new key.
-        self._discard(n for n in generated if not n.endswith(answer["key"]["kid"][:16]))
-        ring.sync()
+        answer = self._execute("rotate-key", {"kid": kid.hex()}, run, cmd, generated)
         return Replacement(dict(answer["key"]), dict(answer["replaces"]))
 
     def enrol(
@@ -150,8 +145,9 @@ class KeyAdministration:
         replaces: bytes | None = None,
     ) -> Replacement:
         """Register a courier's own device key for signing its reports (its private key never
-        reaches this service; the ledger's events for the courier stay signed by the key held
-        here); with ``replaces``, that earlier device key retires after the overlap."""
+        reaches this service; the ledger's events for the courier are signed by a key held here,
+        made now for a courier new here); with ``replaces``, that earlier device key retires
+        after the overlap."""
         self._administrator(cmd)
         ring = self._ledger.keyring
         directory = self._ledger.key_directory
@@ -167,13 +163,13 @@ class KeyAdministration:
                 and e.revoked_at is None
                 and directory.held_name(identity, e.kid) is not None
             ]
-            if not held:
-                raise RegistryConflict(
-                    f"courier {courier!r} is not provisioned here (no key of its own held by "
-                    "this service signs its events); provision it first"
-                )
+            index = ring.index(at=cmd.at, actor=cmd.actor.as_dict())
+            # A courier new here (or whose own key here was revoked) gets one, to sign its
+            # events with, as provisioning would have made it.
+            aggregates: list[Any] = (
+                [] if held else [self._courier_key(cmd, identity, index, generated)]
+            )
             if replaces is None:
-                index = ring.index(at=cmd.at, actor=cmd.actor.as_dict())
                 record = ring.registration(
                     index,
                     root=self._root(),
@@ -184,7 +180,8 @@ class KeyAdministration:
                     at=cmd.at,
                     actor=cmd.actor.as_dict(),
                 )
-                return [record, index], {"key": key_answer(record.entry(), cmd.at)}
+                answer: Answer = {"key": key_answer(record.entry(), cmd.at)}
+                return [*aggregates, record, index], answer
             old = ring.entry(replaces)
             if not acts_for(old, identity):
                 raise RegistryConflict(
@@ -197,15 +194,16 @@ class KeyAdministration:
                 )
             if old.rotated_at is not None or old.revoked_at is not None:
                 raise RegistryConflict(f"key {replaces.hex()} is already rotated or revoked")
-            return self._replacement(cmd, old, public_key_der)
+            replacing, answer = self._replacement(cmd, old, public_key_der, index)
+            return [*aggregates, *replacing, index], answer
 
         arguments = {
             "courier": courier,
             "public_key": public_key_der.hex(),
             "replaces": None if replaces is None else replaces.hex(),
         }
-        answer = self._ledger.execute("enrol-key", arguments, run, cmd, _conflict)
-        ring.sync()
+        generated: list[str] = []
+        answer = self._execute("enrol-key", arguments, run, cmd, generated)
         replaced = answer.get("replaces")
         return Replacement(dict(answer["key"]), None if replaced is None else dict(replaced))
 
@@ -284,13 +282,12 @@ class KeyAdministration:
             )
 
     def _replacement(
-        self, cmd: Command, old: KeyEntry, public_key_der: bytes
+        self, cmd: Command, old: KeyEntry, public_key_der: bytes, index: KeyIndex
     ) -> tuple[list[Any], Answer]:
         # The new key inherits what the old one was registered for; the old one retires after
-        # the overlap unless it is revoked already.
+        # the overlap unless it is revoked already. The caller saves the index.
         ring = self._ledger.keyring
         actor = cmd.actor.as_dict()
-        index = ring.index(at=cmd.at, actor=actor)
         valid_to = old.valid_to if old.valid_to is not None and old.valid_to > cmd.at else None
         record = ring.registration(
             index,
@@ -324,10 +321,49 @@ class KeyAdministration:
         }
         return [*aggregates, index], answer
 
-    def _discard(self, names: Iterable[str]) -> None:
-        for name in names:
-            with contextlib.suppress(KeyManagementError):
-                self._store.discard(name)
+    def _courier_key(
+        self, cmd: Command, identity: SigningIdentity, index: KeyIndex, generated: list[str]
+    ) -> Any:
+        base = store_name(identity)
+        taken = set(self._store.names())
+
+        def name_for(der: bytes) -> str:
+            return base if base not in taken else successor_store_name(identity, kid_for(der))
+
+        name, signer = self._store.generate_named(name_for)
+        generated.append(name)
+        return self._ledger.keyring.registration(
+            index,
+            root=self._root(),
+            public_key_der=signer.public_key_der(),
+            owner=str(identity.owner),
+            role=KeyRole.COURIER,
+            valid_from=cmd.at,
+            at=cmd.at,
+            actor=cmd.actor.as_dict(),
+        )
+
+    def _execute(
+        self,
+        command: str,
+        arguments: dict[str, Any],
+        run: Callable[[], tuple[list[Any], Answer]],
+        cmd: Command,
+        generated: list[str],
+    ) -> Answer:
+        # Keys made for a command that is not recorded (refused, or beaten by a concurrent
+        # repeat with keys of its own) are destroyed: nothing may ever sign with them.
+        try:
+            return self._ledger.execute(command, arguments, run, cmd, _conflict)
+        finally:
+            self._ledger.keyring.sync()
+            for name in generated:
+                kid = kid_for(self._store.signer(name).public_key_der())
+                try:
+                    self._ledger.keyring.entry(kid)
+                except UnknownKey:
+                    with contextlib.suppress(KeyManagementError):
+                        self._store.discard(name)
 
     def _root(self) -> Signer:
         try:

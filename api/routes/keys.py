@@ -98,7 +98,8 @@ def revoke_key(kid: Kid, body: KeyRevoke, cmd: AdminCommand, ledger: LedgerDep) 
 
 @router.post("/enrolments", status_code=status.HTTP_201_CREATED, responses=ADMINISTERS)
 def enrol_key(body: KeyEnrol, cmd: AdminCommand, ledger: LedgerDep) -> KeyReplacementPublic:
-    """Register a courier's own device key, replacing its earlier key if named. Administrators."""
+    """Register a courier's own device key for its reports, replacing its earlier device key if
+    named; a courier new here also gets a key held here to sign its events. Administrators."""
     try:
         der = base64.b64decode(body.public_key, validate=True)
     except (binascii.Error, ValueError):

@@ -268,12 +268,20 @@ def test_enrolling_the_same_device_key_twice_is_refused_and_changes_nothing(
     assert_refused(capsys, initialised, argv, f"key {kid} is already registered")
 
 
-def test_enrolling_for_a_courier_not_provisioned_here_is_refused_and_changes_nothing(
+def test_enrolling_a_new_courier_gives_it_a_key_held_here_beside_its_device_key(
     initialised: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "sf.der").write_bytes(spki(device_key(), serialization.Encoding.DER))
+    device = device_key()
+    (tmp_path / "sf.der").write_bytes(spki(device, serialization.Encoding.DER))
     argv = ["key", "enrol", "--courier", "sf", "--public-key", str(tmp_path / "sf.der")]
-    assert_refused(capsys, initialised, argv, "courier 'sf' is not provisioned here")
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    enrolled = json.loads(out)["key"]
+    sf = [k for k in listed(capsys) if k["role"] == "courier" and k["owner"] == "sf"]
+    assert {k["state"] for k in sf} == {"active"} and len(sf) == 2
+    assert enrolled["kid"] in {k["kid"] for k in sf}
+    # The other is the key the service signs the courier's events with; its private key is here.
+    assert (initialised / "keys" / "courier-sf.p8.pem").exists()
 
 
 @pytest.mark.parametrize(

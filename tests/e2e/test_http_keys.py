@@ -11,7 +11,19 @@ from typing import Any
 
 from keys.registry import kid_for
 from keys.signer import Ed25519Signer
-from tests.e2e.conftest import Service, courier_report, ok, played_permit, problem
+from tests.e2e.conftest import (
+    DESK,
+    LEAD,
+    Service,
+    accept_with_tolerance,
+    courier_report,
+    ok,
+    played_permit,
+    post,
+    problem,
+    review_and_grant,
+    submit_permit,
+)
 
 PURPOSE = {"purpose": "施工许可"}
 
@@ -190,3 +202,29 @@ def test_every_registry_change_raises_the_trust_lists_sequence(service: Service)
     ok(service.client.post(f"/v1/keys/{seal(service)['kid']}/rotate", headers=admin), 201)
     third, _ = published()
     assert third > second
+
+
+def test_a_courier_new_here_is_enrolled_and_its_signed_delivery_is_recorded(
+    service: Service,
+) -> None:
+    case_id = submit_permit(service)
+    accept_with_tolerance(service, case_id)
+    review_and_grant(service, case_id)
+    ok(post(service, case_id, "issue-license", service.tokens.officer(LEAD)))
+    body = {"courier": "sf", "tracking_number": "SF1234567890"}
+    ok(post(service, case_id, "dispatch", service.tokens.officer(DESK), body))
+    device = Ed25519Signer.generate()
+    report = courier_report(
+        service, case_id, nonce="sf-delivery-0001", signer=device, tracking_number="SF1234567890"
+    )
+    send, sf = {"report": report}, service.tokens.courier("sf")
+    refused = service.client.post("/v1/courier/reports", json=send, headers=sf)
+    problem(refused, 403, "courier-report-wrong-key")  # no key of courier sf is registered yet
+
+    enrol = {"courier": "sf", "public_key": base64.b64encode(device.public_key_der()).decode()}
+    ok(service.client.post("/v1/keys/enrolments", json=enrol, headers=service.tokens.admin()), 201)
+    delivered = service.client.post("/v1/courier/reports", json=send, headers=sf)
+    assert delivered.status_code in (200, 201), delivered.text
+    path = f"/v1/cases/{case_id}/timeline"
+    last = ok(service.client.get(path, headers=service.tokens.auditor()))[-1]
+    assert (last["signer"], last["data"]["report"]["nonce"]) == ("courier sf", "sf-delivery-0001")

@@ -198,7 +198,6 @@ def test_a_couriers_device_key_signs_its_reports_while_the_held_key_signs_its_ev
 @pytest.mark.parametrize(
     ("courier", "replaces", "match"),
     [
-        ("sf-express", None, "not provisioned here"),
         ("ems", "held", "held by this service; rotate it instead"),
         ("ems", "seal", "not courier 'ems'"),
     ],
@@ -218,6 +217,29 @@ def test_an_enrolment_that_cannot_stand_is_refused_and_writes_nothing(
             replaces=kid,
         )
     assert event_count(ledger) == events
+
+
+def test_a_new_courier_is_enrolled_with_a_key_held_here_to_sign_its_events() -> None:
+    ledger, store = make_ledger()
+    clock = Clock(T0)
+    device = Ed25519Signer.generate()
+    sf = SigningIdentity(KeyRole.COURIER, "sf-express")
+    enrolled = ledger.key_admin.enrol(
+        admin(clock), courier="sf-express", public_key_der=device.public_key_der()
+    )
+    assert enrolled.key["kid"] == kid_for(device.public_key_der()).hex()
+    assert "courier-sf-express" in store.names()
+    signing = held(ledger, sf)
+    assert signing != kid_for(device.public_key_der())
+    assert ledger.keyring.entry(signing).owner == "sf-express"
+    # A second device key beside the first provisions nothing more.
+    names = store.names()
+    ledger.key_admin.enrol(
+        admin(clock),
+        courier="sf-express",
+        public_key_der=Ed25519Signer.generate().public_key_der(),
+    )
+    assert store.names() == names and held(ledger, sf) == signing
 
 
 def test_an_enrolled_key_must_be_an_ed25519_public_key() -> None:
