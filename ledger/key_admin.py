@@ -231,7 +231,9 @@ class KeyAdministration:
             )
             return [record, index], key_answer(record.entry(), cmd.at)
 
-        arguments = {"kid": kid.hex(), "reason": reason, "revoked_at": when.isoformat()}
+        # The request as given: a repeat of "from now" is the same request a moment later.
+        given = None if revoked_at is None else when.isoformat()
+        arguments = {"kid": kid.hex(), "reason": reason, "revoked_at": given}
         answer = self._ledger.execute("revoke-key", arguments, run, cmd, _conflict)
         ring.sync()
         return dict(answer)

@@ -228,3 +228,18 @@ def test_a_courier_new_here_is_enrolled_and_its_signed_delivery_is_recorded(
     path = f"/v1/cases/{case_id}/timeline"
     last = ok(service.client.get(path, headers=service.tokens.auditor()))[-1]
     assert (last["signer"], last["data"]["report"]["nonce"]) == ("courier sf", "sf-delivery-0001")
+
+
+def test_a_repeated_revocation_with_the_same_key_answers_the_same_and_writes_nothing(
+    service: Service,
+) -> None:
+    key = seal(service, "swj")
+    headers = service.tokens.admin() | {"Idempotency-Key": "revoke-swj-seal"}
+    path, body = f"/v1/keys/{key['kid']}/revoke", {"reason": "签章私钥泄露"}
+    first = ok(service.client.post(path, json=body, headers=headers))
+    count = events(service)
+    service.clock.advance(timedelta(minutes=3))  # "from now" is later now: the same request
+    again = ok(service.client.post(path, json=body, headers=headers))
+    assert again == first and events(service) == count
+    other = {"reason": "另一个原因"}
+    problem(service.client.post(path, json=other, headers=headers), 422, "idempotency-key-reused")
