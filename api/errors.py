@@ -20,7 +20,7 @@ from keys import errors as kx
 from ledger import errors as lx
 from ledger.commands import IdempotencyConflict
 from ledger.kept_answers import AnswerNotRestored
-from ledger.signing import SigningIdentityError
+from ledger.signing import SigningIdentityError, SigningKeyUnavailable
 from ledger.transcodings import EncodingError
 from ledger.vault_service import UnknownLicense
 from licenses import errors as cx
@@ -77,6 +77,9 @@ PROBLEMS: Mapping[type[Exception], Problem] = {
         422, "idempotency-key-reused", "Idempotency key used for another request"
     ),
     SigningIdentityError: _p(403, "no-signing-key", "No registered key may sign for the caller"),
+    SigningKeyUnavailable: _p(
+        503, "signing-key-unavailable", "The key that signs for the caller must be replaced"
+    ),
     EncodingError: _p(422, "unencodable-value", "A value cannot be recorded in a signed event"),
     # ledger: calendar
     lx.CalendarError: _p(422, "calendar-error", "The working-day calendar cannot answer"),

@@ -20,7 +20,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 
 from keys import cose
 from keys.algorithms import load_public_key
-from keys.errors import KeyManagementError
+from keys.errors import KeyManagementError, KeyNotValid
 from keys.registry import KeyEntry, KeyRole
 from keys.signer import Signer
 from ledger.actors import Actor, Channel, Role
@@ -43,6 +43,11 @@ def event_hash(state: bytes) -> bytes:
 
 class SigningIdentityError(LedgerError):
     """No key may sign for the given actor."""
+
+
+class SigningKeyUnavailable(SigningIdentityError):
+    """The key that signs for the actor is revoked, retired or expired: nothing is signed for
+    them until an administrator replaces it."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,11 @@ class SigningMapper(Mapper[UUID]):
             # Fail closed on write too: a revoked, expired or foreign key never signs.
             try:
                 directory.check_signer(identity, at)
+            except KeyNotValid as exc:
+                raise SigningKeyUnavailable(
+                    f"cannot sign for {actor.get('principal')}: {exc}; an administrator must "
+                    "replace the key"
+                ) from None
             except KeyManagementError as exc:
                 raise SigningIdentityError(
                     f"cannot sign for {actor.get('principal')}: {exc}"

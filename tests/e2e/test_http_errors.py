@@ -38,6 +38,7 @@ SERVER_SIDE = {
     "LicenseNotIssued",  # a read model that missed an issuance
     "NaiveTime",  # a naive time passed by code, never by a request
     "UnknownSharedType",  # sharing policies naming an unknown type: configuration
+    "SigningKeyUnavailable",  # a revoked or retired signing key: an administrator replaces it
 }
 
 

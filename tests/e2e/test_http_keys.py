@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     review_and_grant,
     submit_permit,
 )
+from tests.scenarios import PERMIT
 
 PURPOSE = {"purpose": "施工许可"}
 
@@ -243,3 +244,22 @@ def test_a_repeated_revocation_with_the_same_key_answers_the_same_and_writes_not
     assert again == first and events(service) == count
     other = {"reason": "另一个原因"}
     problem(service.client.post(path, json=other, headers=headers), 422, "idempotency-key-reused")
+
+
+def test_a_revoked_intake_key_stops_online_submissions_until_it_is_replaced(
+    service: Service,
+) -> None:
+    [intake] = [k for k in registry(service).values() if k["role"] == "intake"]
+    admin = service.tokens.admin()
+    revoke = {"reason": "密钥泄露"}
+    ok(service.client.post(f"/v1/keys/{intake['kid']}/revoke", json=revoke, headers=admin))
+    count = events(service)
+    refused = service.client.post(
+        "/v1/cases",
+        json={"item_code": PERMIT, "materials": {}},
+        headers=service.tokens.applicant(),
+    )
+    problem(refused, 503, "signing-key-unavailable")
+    assert events(service) == count
+    ok(service.client.post(f"/v1/keys/{intake['kid']}/rotate", headers=admin), 201)
+    assert submit_permit(service)
