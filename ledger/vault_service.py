@@ -16,12 +16,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from keys.errors import KeyNotValid
 from keys.registry import KeyRole
 from ledger.actors import Actor, Role
 from ledger.authority import SERVICE_CENTRE, check_department
 from ledger.commands import Command
 from ledger.errors import ActionNotPermitted, ConcurrencyError, LedgerError
-from ledger.signing import SigningIdentity
+from ledger.signing import SigningIdentity, SigningKeyUnavailable
 from licenses.domain import License
 from licenses.errors import LicenseError
 from licenses.guards import lineage_of
@@ -85,9 +86,15 @@ class LicenseVault:
             )
             identity = SigningIdentity(KeyRole.DEPARTMENT_SEAL, license_type.issuer)
             signer, kid = ledger.key_directory.signer_for(identity)
-            ledger.key_directory.entry(kid).check(
-                cmd.at, owner=license_type.issuer, license_type=license_type.type_code
-            )
+            try:
+                ledger.key_directory.entry(kid).check(
+                    cmd.at, owner=license_type.issuer, license_type=license_type.type_code
+                )
+            except KeyNotValid as error:
+                raise SigningKeyUnavailable(
+                    f"cannot sign the license for {license_type.issuer}: {error}; an "
+                    "administrator must replace the key"
+                ) from None
             holder_id, _ = case.applicant
             valid_to = None
             if license_type.validity_years:

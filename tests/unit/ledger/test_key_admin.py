@@ -16,7 +16,7 @@ from ledger.application import CaseLedger
 from ledger.commands import Command
 from ledger.errors import ActionNotPermitted
 from ledger.key_admin import ROTATION_OVERLAP, key_state
-from ledger.signing import SigningIdentity
+from ledger.signing import SigningIdentity, SigningKeyUnavailable
 from tests.scenarios import Clock, finish_by_courier, play_permit_until_decision, supplement_all
 from tests.unit.ledger.conftest import ADMIN, T0, event_count, make_ledger
 from tests.unit.ledger.test_vault_service import offline
@@ -140,7 +140,7 @@ def test_a_compromised_key_revoked_back_to_the_compromise_signs_nothing_until_re
     answer = ledger.key_admin.revoke(admin(clock), old, reason="私钥泄露", revoked_at=compromised)
     assert (answer["state"], answer["revoked_at"]) == ("revoked", compromised.isoformat())
     events = event_count(ledger)
-    with pytest.raises(KeyNotValid, match="revoked at"):
+    with pytest.raises(SigningKeyUnavailable, match="revoked at"):
         ledger.issue_license(case_id, Command(at=clock.tick(), actor=_officer()))
     assert event_count(ledger) == events
     replacement = ledger.key_admin.rotate(admin(clock), old)
