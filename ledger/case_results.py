@@ -10,8 +10,14 @@ from typing import Any
 from ledger.actors import Actor, Channel, Role
 from ledger.case_state import CaseState
 from ledger.case_values import FINISHED, UNDER_WAY, CaseStatus, Visit
-from ledger.errors import AlreadyRated, CommitmentOpen, InvalidCommand, WrongState
-from ledger.rules import INTAKE, LedgerAggregate, local_date, require_text
+from ledger.errors import (
+    ActionNotPermitted,
+    AlreadyRated,
+    CommitmentOpen,
+    InvalidCommand,
+    WrongState,
+)
+from ledger.rules import INTAKE, LedgerAggregate, courier_company, local_date, require_text
 
 _APPLICANT = frozenset({Role.APPLICANT})
 _COURIER = frozenset({Role.COURIER})
@@ -79,6 +85,13 @@ class CaseResults(CaseState):
         require_text("signed by", signed_by)
         if not isinstance(report, dict) or not all(isinstance(k, str) for k in report):
             raise InvalidCommand(f"report must be a map with text keys, got {report!r}")
+        courier = self._shipment[0] if self._shipment else None
+        if courier is not None and courier_company(actor.principal) != courier_company(courier):
+            # Only the company that took the result may say it was delivered.
+            raise ActionNotPermitted(
+                f"the result was dispatched by courier {courier!r}; "
+                f"{actor.principal!r} is not one of its couriers"
+            )
         dispatched = self._shipment[1] if self._shipment else None
         if "tracking_number" in report and report["tracking_number"] != dispatched:
             raise InvalidCommand(

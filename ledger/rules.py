@@ -46,6 +46,12 @@ CATALOG_EDITORS: frozenset[Role] = frozenset({Role.ADMIN, Role.OFFICER, Role.SYS
 _E = TypeVar("_E", bound=StrEnum)
 
 
+def courier_company(name: str) -> str:
+    """The courier company a company name or courier account stands for: a courier signs in as
+    its company ("ems") or as one of its people ("ems.ziyang"); "EMS" names the same company."""
+    return name.split(".", 1)[0].casefold()
+
+
 def require_utc(at: object) -> datetime:
     """Return ``at`` if it is a timezone-aware UTC datetime."""
     if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() != timedelta(0):

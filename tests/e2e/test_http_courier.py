@@ -124,3 +124,15 @@ def test_a_delivery_report_must_name_who_signed_for_it(service: Service) -> None
 def test_a_report_for_a_case_not_yet_dispatched_is_a_conflict(service: Service) -> None:
     case_id = submit_permit(service)
     problem(send(service, courier_report(service, case_id)), 409, "wrong-state")
+
+
+def test_another_courier_companys_signed_delivery_report_is_refused(service: Service) -> None:
+    case_id, _ = played_permit(service)  # dispatched by EMS
+    device = Ed25519Signer.generate()
+    enrol = {"courier": "sf", "public_key": base64.b64encode(device.public_key_der()).decode()}
+    ok(service.client.post("/v1/keys/enrolments", json=enrol, headers=service.tokens.admin()), 201)
+    before = event_types(service, case_id)
+    report = courier_report(service, case_id, nonce="sf-not-ours-0001", signer=device)
+    problem(send(service, report, courier="sf"), 403, "action-not-permitted")
+    assert event_types(service, case_id) == before
+    assert ok(send(service, courier_report(service, case_id)))["version"] > 0  # EMS's own is

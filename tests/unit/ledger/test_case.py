@@ -45,6 +45,7 @@ from ledger.errors import (
     WrongDepartment,
     WrongState,
 )
+from ledger.rules import courier_company
 from ledger.transcodings import CBORTranscoder
 
 # 2018-05-02 09:00 China time, a Wednesday; every command time is fixed, no clock is read.
@@ -915,6 +916,22 @@ def test_delivery_reported_by_an_officer_is_not_permitted() -> None:
     case.dispatch(courier="EMS", tracking_number="1180012345678", at=at(3), **desk())
     with refused(case, ActionNotPermitted, "role 'officer' may not report a delivery"):
         case.deliver(signed_by="张三", report={}, at=at(5), **desk())
+
+
+def test_a_delivery_reported_by_another_courier_company_is_not_permitted() -> None:
+    case = issued()
+    case.dispatch(courier="EMS", tracking_number="1180012345678", at=at(3), **desk())
+    sf = Actor("sf.wangwu", Role.COURIER)
+    with refused(case, ActionNotPermitted, "dispatched by courier 'EMS'; 'sf.wangwu' is not"):
+        case.deliver(signed_by="张三", report={}, at=at(5), actor=sf, channel=Channel.COURIER)
+
+
+@pytest.mark.parametrize(
+    ("name", "company"),
+    [("EMS", "ems"), ("ems", "ems"), ("ems.ziyang", "ems"), ("sf-express.li.4", "sf-express")],
+)
+def test_a_courier_account_stands_for_its_company(name: str, company: str) -> None:
+    assert courier_company(name) == company
 
 
 def test_dispatch_before_issuance_is_refused() -> None:
