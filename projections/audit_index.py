@@ -99,7 +99,7 @@ class AuditIndex(ReadModel):
             "stream TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, at TEXT NOT NULL, "
             "channel TEXT NOT NULL, kid TEXT NOT NULL)"
         )
-        for column in ("principal", "department", "on_behalf_of"):
+        for column in ("principal", "department", "on_behalf_of", "kid"):
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {TABLE}_{column} "
                 f"ON {TABLE} ({column}, notification_id)"
@@ -131,6 +131,12 @@ class AuditIndex(ReadModel):
     ) -> AuditPage:
         """Return the events officers of ``department`` acted in, in log order."""
         return self._page(database, "department", department, after, limit)
+
+    def by_key(
+        self, database: Database, kid: bytes, *, after: int = 0, limit: int = 100
+    ) -> AuditPage:
+        """Return the events signed with key ``kid``, in log order (what a compromise touched)."""
+        return self._page(database, "kid", kid.hex(), after, limit)
 
     def on_behalf_of(
         self, database: Database, holder: str, *, after: int = 0, limit: int = 100

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import LedgerDep, Now, ReadsDep, RuntimeDep, allow
 from api.errors import problem_responses
+from api.key_schemas import KID
 from api.routes.case_reads import jsonable_entry
 from api.schemas import (
     CheckpointPublic,
@@ -146,3 +147,19 @@ def department_events(
         reads.database, department, after=after, limit=limit
     )
     return {"entries": jsonable([vars(e) for e in page.entries]), "next_after": page.next_after}
+
+
+@router.get("/keys/{kid}/events")
+def key_events(
+    ledger: LedgerDep,
+    reads: ReadsDep,
+    kid: str = Path(pattern=KID, examples=["4d46562d689d1583b513f271a7b4fa58"]),
+    after: int = Query(default=0, ge=0, le=2**62),
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> dict[str, Any]:
+    """The events signed with a key, in log order, each marked with whether the key could sign
+    at its time (false: after its revocation, retirement or expiry); page with ``after``."""
+    entry = ledger.keyring.entry(bytes.fromhex(kid))  # 404 unknown-key for a key never registered
+    page = reads.model(AuditIndex).by_key(reads.database, entry.kid, after=after, limit=limit)
+    entries = [vars(e) | {"key_valid": entry.problem(e.at) is None} for e in page.entries]
+    return {"entries": jsonable(entries), "next_after": page.next_after}

@@ -339,6 +339,7 @@ def routes(
         Route("GET", "/v1/audit/proofs/consistency?old_size=1", frozenset({"auditor"})),
         Route("GET", f"/v1/audit/cases/{case}/bundle", frozenset({"auditor"})),
         Route("GET", f"/v1/audit/departments/{LEAD}/events", frozenset({"auditor"})),
+        Route("GET", f"/v1/audit/keys/{root_kid}/events", frozenset({"auditor"})),
         Route("GET", "/v1/regions", STAFF | {"verifier"}),
         Route(
             "PUT",

@@ -263,3 +263,25 @@ def test_a_revoked_intake_key_stops_online_submissions_until_it_is_replaced(
     assert events(service) == count
     ok(service.client.post(f"/v1/keys/{intake['kid']}/rotate", headers=admin), 201)
     assert submit_permit(service)
+
+
+def test_an_auditor_lists_what_a_compromised_key_signed_after_the_compromise(
+    service: Service,
+) -> None:
+    played_permit(service)
+    key = seal(service)
+    auditor, path = service.tokens.auditor(), f"/v1/keys/{key['kid']}/revoke"
+    signed = ok(service.client.get(f"/v1/audit/keys/{key['kid']}/events", headers=auditor))
+    entries = signed["entries"]
+    assert entries and {e["kid"] for e in entries} == {key["kid"]}
+    assert all(e["key_valid"] for e in entries)
+    # Compromised at its last command: that command's events, and only they, are suspect.
+    compromise = entries[-1]["at"]
+    revocation = {"reason": "泄露", "revoked_at": compromise}
+    ok(service.client.post(path, json=revocation, headers=service.tokens.admin()))
+    again = ok(service.client.get(f"/v1/audit/keys/{key['kid']}/events", headers=auditor))
+    suspect = [e["notification_id"] for e in again["entries"] if not e["key_valid"]]
+    last = [e["notification_id"] for e in entries if e["at"] == compromise]
+    assert suspect == last and 0 < len(last) < len(entries)
+    unknown = service.client.get(f"/v1/audit/keys/{'ab' * 16}/events", headers=auditor)
+    problem(unknown, 404, "unknown-key")
