@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -216,7 +216,7 @@ class KeyAdministration:
         ring = self._ledger.keyring
         # Whole seconds, as trust lists carry them: online and offline checks then agree; down,
         # so that the revocation covers the moment it names.
-        when = (cmd.at if revoked_at is None else revoked_at).replace(microsecond=0)
+        when = (cmd.at if revoked_at is None else revoked_at).astimezone(UTC).replace(microsecond=0)
 
         def run() -> tuple[list[Any], Answer]:
             entry = ring.entry(kid)

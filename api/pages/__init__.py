@@ -1,7 +1,7 @@
 """Server-rendered pages in Simplified Chinese under /pages: the catalog, signing in, the
 verifier's page, the applicant's portal, a case's page, applying and answering online, the
-auditor's case trace, the officer's desk and the supervision dashboard; ``router`` assembles them
-for the app."""
+auditor's case trace, the officer's desk, the supervision dashboard and key administration;
+``router`` assembles them for the app."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from api.pages import (
     case,
     catalog,
     desk,
+    keys,
     portal,
     session,
     supervision,
@@ -20,7 +21,7 @@ from api.pages import (
 )
 
 router = APIRouter()
-for _module in (catalog, session, verifier, portal, case, apply, audit, desk, supervision):
+for _module in (catalog, session, verifier, portal, case, apply, audit, desk, supervision, keys):
     router.include_router(_module.router)
 
 __all__ = ["router"]

@@ -113,3 +113,21 @@ FINDING = {
     "extra_visits": "超过到场次数",
     "overdue_commitment": "承诺材料逾期未补",
 }
+
+KEY_ROLE = {
+    "root": "根密钥（平台）",
+    "department-seal": "部门电子印章",
+    "intake": "网上受理",
+    "courier": "寄递",
+    "log": "透明日志",
+    "issuer": "证照签发",
+}
+
+KEY_STATE = {
+    "active": "有效",
+    "retiring": "过渡期（已更换，即将停用）",
+    "rotated": "已停用（已更换）",
+    "revoked": "已吊销",
+    "expired": "已过期",
+    "not-yet-valid": "尚未生效",
+}

@@ -46,8 +46,12 @@ _LINKS: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/pages/verify", "用证核验"),
         ("/pages/supervision", "效能监督"),
     ),
-    Role.AUDITOR: (("/pages/audit", "审计追溯"), ("/pages/supervision", "效能监督")),
-    Role.ADMIN: (("/pages/supervision", "效能监督"),),
+    Role.AUDITOR: (
+        ("/pages/audit", "审计追溯"),
+        ("/pages/supervision", "效能监督"),
+        ("/pages/keys", "密钥管理"),
+    ),
+    Role.ADMIN: (("/pages/keys", "密钥管理"), ("/pages/supervision", "效能监督")),
 }
 
 
