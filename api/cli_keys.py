@@ -19,7 +19,7 @@ from keys.errors import KeyManagementError, UnknownKey
 from ledger.actors import Actor, Channel, Role
 from ledger.commands import Command
 from ledger.errors import LedgerError
-from ledger.key_admin import Replacement
+from ledger.key_views import Replacement
 
 ADMIN = Actor("platform-admin", Role.ADMIN)
 KID_PATTERN = re.compile(r"[0-9a-fA-F]{32}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from keys.store import KeyStore
 from ledger.actors import Role
 from ledger.commands import Command
 from ledger.errors import ActionNotPermitted, KeyRegistryChanged, LedgerError
+from ledger.key_views import Answer, Replacement, key_answer
 from ledger.keydirectory import acts_for, store_name, successor_store_name
 from ledger.signing import SigningIdentity
 
@@ -36,52 +36,6 @@ KEY_ADMINISTRATORS = frozenset({Role.ADMIN, Role.SYSTEM})
 REPLACEABLE = frozenset({KeyRole.DEPARTMENT_SEAL, KeyRole.INTAKE, KeyRole.COURIER})
 # Longer than any process's key ring staleness bound (1 s by default) with room for clock skew.
 ROTATION_OVERLAP = timedelta(seconds=30)
-
-Answer = dict[str, Any]
-
-
-def key_state(entry: KeyEntry, at: datetime) -> str:
-    """What ``entry`` may do at ``at``: active, retiring (rotated, overlap running), rotated,
-    revoked, expired or not-yet-valid."""
-    if entry.revoked_at is not None and at >= entry.revoked_at:
-        return "revoked"
-    if at < entry.valid_from:
-        return "not-yet-valid"
-    if entry.rotated_at is not None:
-        return "rotated" if at >= entry.rotated_at else "retiring"
-    if entry.valid_to is not None and at >= entry.valid_to:
-        return "expired"
-    return "active"
-
-
-def key_answer(entry: KeyEntry, at: datetime) -> Answer:
-    """A key as administrators and auditors see it (JSON-ready: hex ids, ISO times)."""
-
-    def iso(value: datetime | None) -> str | None:
-        return None if value is None else value.isoformat()
-
-    return {
-        "kid": entry.kid.hex(),
-        "role": entry.role,
-        "owner": entry.owner,
-        "department": entry.department,
-        "license_types": list(entry.license_types),
-        "state": key_state(entry, at),
-        "valid_from": iso(entry.valid_from),
-        "valid_to": iso(entry.valid_to),
-        "rotated_at": iso(entry.rotated_at),
-        "successor": None if entry.successor is None else entry.successor.hex(),
-        "revoked_at": iso(entry.revoked_at),
-        "revocation_reason": entry.revocation_reason,
-    }
-
-
-@dataclass(frozen=True)
-class Replacement:
-    """A new key, and the key it replaces (with when that one retires), if it replaces one."""
-
-    key: Answer
-    replaces: Answer | None = None
 
 
 class KeyAdministration:
@@ -155,14 +109,7 @@ class KeyAdministration:
         public_key_der = _ed25519_der(public_key_der)
 
         def run() -> tuple[list[Any], Answer]:
-            held = [
-                e
-                for e in ring.entries()
-                if acts_for(e, identity)
-                and e.rotated_at is None
-                and e.revoked_at is None
-                and directory.held_name(identity, e.kid) is not None
-            ]
+            held = directory.signing_keys(identity)
             index = ring.index(at=cmd.at, actor=cmd.actor.as_dict())
             # A courier new here (or whose own key here was revoked) gets one, to sign its
             # events with, as provisioning would have made it.
@@ -260,15 +207,7 @@ class KeyAdministration:
     def _check_live(self, entry: KeyEntry, identity: SigningIdentity) -> None:
         # Only the held key that signs now (or a revoked one nothing replaced yet) is replaced:
         # a second rotation of the same key would leave two successors.
-        directory = self._ledger.key_directory
-        signing = [
-            e
-            for e in self._ledger.keyring.entries()
-            if acts_for(e, identity)
-            and e.rotated_at is None
-            and e.revoked_at is None
-            and directory.held_name(identity, e.kid) is not None
-        ]
+        signing = [entry for entry, _ in self._ledger.key_directory.signing_keys(identity)]
         if entry.rotated_at is not None:
             raise RegistryConflict(
                 f"key {entry.kid.hex()} was already replaced by {_hex(entry.successor)}"
@@ -276,11 +215,11 @@ class KeyAdministration:
         if entry.revoked_at is None and signing and entry.kid not in {e.kid for e in signing}:
             raise RegistryConflict(
                 f"key {entry.kid.hex()} is not the one that signs now; that is "
-                f"{signing[-1].kid.hex()}"
+                f"{signing[0].kid.hex()}"
             )
         if entry.revoked_at is not None and signing:
             raise RegistryConflict(
-                f"revoked key {entry.kid.hex()} was already replaced by {signing[-1].kid.hex()}"
+                f"revoked key {entry.kid.hex()} was already replaced by {signing[0].kid.hex()}"
             )
 
     def _replacement(

@@ -85,20 +85,11 @@ class LedgerKeys:
     def _choose(self, identity: SigningIdentity) -> tuple[Signer, bytes]:
         # The newest live key of the identity whose private key is here: a courier's device
         # key, registered for its reports, never signs the ledger's events.
-        base = store_name(identity)
-        name = base
+        name = store_name(identity)
         if self.keyring is not None and identity.role != KeyRole.ROOT:
-            names = set(self.store.names())
-            live = [
-                e
-                for e in self.keyring.entries()
-                if acts_for(e, identity) and e.rotated_at is None and e.revoked_at is None
-            ]
-            for entry in sorted(live, key=lambda e: (e.valid_from, e.kid), reverse=True):
-                held = self.held_name(identity, entry.kid, names)
-                if held is not None:
-                    name = held
-                    break
+            held = self.signing_keys(identity)
+            if held:
+                name = held[0][1]
         try:
             signer = self.store.signer(name)
         except KeyManagementError as exc:
@@ -106,6 +97,22 @@ class LedgerKeys:
                 f"no signing key for {identity.role} {identity.owner or ''}: {exc}"
             ) from None
         return signer, kid_for(signer.public_key_der())
+
+    def signing_keys(self, identity: SigningIdentity) -> list[tuple[KeyEntry, str]]:
+        """The registered keys of ``identity`` that are neither rotated nor revoked and whose
+        private key this store holds, with their store names, newest first."""
+        names = set(self.store.names())
+        live = [
+            e
+            for e in self._ring().entries()
+            if acts_for(e, identity) and e.rotated_at is None and e.revoked_at is None
+        ]
+        held = []
+        for entry in sorted(live, key=lambda e: (e.valid_from, e.kid), reverse=True):
+            name = self.held_name(identity, entry.kid, names)
+            if name is not None:
+                held.append((entry, name))
+        return held
 
     def held_name(
         self, identity: SigningIdentity, kid: bytes, names: set[str] | None = None

@@ -18,7 +18,7 @@ from api.key_schemas import KID, KeyEnrol, KeyPublic, KeyReplacementPublic, KeyR
 from keys.errors import MalformedMessage
 from keys.trustlist import TrustList, build_trust_list
 from ledger.actors import Role
-from ledger.key_admin import Replacement
+from ledger.key_views import Replacement
 from licenses.types import UnknownLicenseType
 from projections.license_registry import LicenseRegistry
 

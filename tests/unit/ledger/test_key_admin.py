@@ -15,7 +15,8 @@ from ledger.actors import Actor, Role
 from ledger.application import CaseLedger
 from ledger.commands import Command
 from ledger.errors import ActionNotPermitted
-from ledger.key_admin import ROTATION_OVERLAP, key_state
+from ledger.key_admin import ROTATION_OVERLAP
+from ledger.key_views import key_state
 from ledger.signing import SigningIdentity, SigningKeyUnavailable
 from tests.scenarios import Clock, finish_by_courier, play_permit_until_decision, supplement_all
 from tests.unit.ledger.conftest import ADMIN, T0, event_count, make_ledger
