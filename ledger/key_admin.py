@@ -181,9 +181,7 @@ class KeyAdministration:
         # The request as given: a repeat of "from now" is the same request a moment later.
         given = None if revoked_at is None else when.isoformat()
         arguments = {"kid": kid.hex(), "reason": reason, "revoked_at": given}
-        answer = self._ledger.execute("revoke-key", arguments, run, cmd, _conflict)
-        ring.sync()
-        return dict(answer)
+        return dict(self._execute("revoke-key", arguments, run, cmd, generated=[]))
 
     # -- internals --------------------------------------------------------------------------------
 
