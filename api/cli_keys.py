@@ -37,6 +37,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     tools.add_parser("list", help="every registered key with its state, as JSON")
     rotate = tools.add_parser("rotate", help="replace a key this service holds with a new one")
     rotate.add_argument("kid", help="the key id, 32 hex digits")
+    rotate.add_argument(
+        "--starts-at",
+        metavar="TIME",
+        help="the new key signs from this time, ISO 8601 with timezone, up to 90 days ahead, "
+        "so that offline verifiers fetch the trust list naming it first (default: now)",
+    )
     revoke = tools.add_parser("revoke", help="revoke a key, from now or from its compromise")
     revoke.add_argument("kid", help="the key id, 32 hex digits")
     revoke.add_argument("--reason", required=True, help="why, kept in the registry")
@@ -60,7 +66,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         # Arguments are checked before the ledger opens: a typo must not reach the registry.
         kid = parse_kid(args.kid) if tool in ("rotate", "revoke") else b""
-        revoked_from = parse_time(args.revoked_from) if tool == "revoke" else None
+        revoked_from = parse_time(args.revoked_from, "--from") if tool == "revoke" else None
+        starts_at = parse_time(args.starts_at, "--starts-at") if tool == "rotate" else None
         replaces = None
         public_key = b""
         if tool == "enrol":
@@ -82,7 +89,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             if tool == "list":
                 answer = admin.keys(cmd.at)
             elif tool == "rotate":
-                answer = _shown(admin.rotate(cmd, kid))
+                answer = _shown(admin.rotate(cmd, kid, starts_at=starts_at))
             elif tool == "revoke":
                 answer = admin.revoke(cmd, kid, reason=args.reason, revoked_at=revoked_from)
             else:
@@ -106,16 +113,16 @@ def parse_kid(text: str) -> bytes:
     return bytes.fromhex(text)
 
 
-def parse_time(text: str | None) -> datetime | None:
+def parse_time(text: str | None, option: str) -> datetime | None:
     """Return the ISO 8601 time in UTC (``None`` for none), or raise ``BadInput`` if naive."""
     if text is None:
         return None
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
-        raise BadInput(f"--from must be an ISO 8601 time, got {text!r}") from None
+        raise BadInput(f"{option} must be an ISO 8601 time, got {text!r}") from None
     if at.tzinfo is None or at.utcoffset() is None:
-        raise BadInput(f"--from must carry a timezone, e.g. 2026-11-22T02:00:00Z, got {text!r}")
+        raise BadInput(f"{option} must carry a timezone, e.g. 2026-11-22T02:00:00Z, got {text!r}")
     return at.astimezone(UTC)
 
 

@@ -1,5 +1,5 @@
 """Request and response models of key administration: the registry as administrators and
-auditors read it, a key's revocation, a courier device key's enrolment."""
+auditors read it, a key's replacement and revocation, a courier device key's enrolment."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ class KeyPublic(BaseModel):
     department: str | None
     license_types: list[str]
     state: str = Field(
-        description="active, retiring (replaced; signs until rotated_at), rotated, revoked, "
-        "expired or not-yet-valid",
+        description="active (a replaced key too, until its successor starts), retiring "
+        "(replaced; signs until rotated_at), rotated, revoked, expired or not-yet-valid",
         examples=["active"],
     )
     valid_from: datetime
@@ -39,6 +39,18 @@ class KeyReplacementPublic(BaseModel):
 
     key: KeyPublic
     replaces: KeyPublic | None
+
+
+class KeyRotate(Strict):
+    """When the new key starts signing: now, or later, once offline verifiers have fetched the
+    trust list that names it."""
+
+    starts_at: AwareDatetime | None = Field(
+        default=None,
+        description="the new key's start, up to 90 days ahead (whole seconds, rounded up); the "
+        "old key signs until the overlap after it. Now if not given",
+        examples=["2026-03-09T00:00:00+08:00"],
+    )
 
 
 class KeyRevoke(Strict):

@@ -23,7 +23,7 @@ from keys.store import KeyStore
 from ledger.actors import Role
 from ledger.commands import Command
 from ledger.errors import ActionNotPermitted, KeyRegistryChanged, LedgerError
-from ledger.key_views import Answer, Replacement, key_answer
+from ledger.key_views import Answer, Replacement, key_answer, key_answers
 from ledger.keydirectory import acts_for, store_name, successor_store_name
 from ledger.signing import SigningIdentity
 
@@ -36,6 +36,9 @@ KEY_ADMINISTRATORS = frozenset({Role.ADMIN, Role.SYSTEM})
 REPLACEABLE = frozenset({KeyRole.DEPARTMENT_SEAL, KeyRole.INTAKE, KeyRole.COURIER})
 # Longer than any process's key ring staleness bound (1 s by default) with room for clock skew.
 ROTATION_OVERLAP = timedelta(seconds=30)
+# How far ahead a replacement key may be published before it signs: time for offline verifiers
+# to fetch the trust list that names it, without a key waiting unused for long.
+MAX_PUBLICATION_AHEAD = timedelta(days=90)
 
 
 class KeyAdministration:
@@ -55,19 +58,24 @@ class KeyAdministration:
 
     def keys(self, at: datetime) -> list[Answer]:
         """Every registered key with its state at ``at``, by validity start, then key id."""
-        return [key_answer(entry, at) for entry in self._ledger.keyring.entries()]
+        return key_answers(self._ledger.keyring.entries(), at)
 
     def key(self, kid: bytes, at: datetime) -> Answer:
         """One registered key with its state at ``at`` (``UnknownKey`` if not registered)."""
-        return key_answer(self._ledger.keyring.entry(kid), at)
+        entry = self._ledger.keyring.entry(kid)
+        successor = None if entry.successor is None else self._ledger.keyring.entry(entry.successor)
+        return key_answer(entry, at, None if successor is None else successor.valid_from)
 
     # -- commands ---------------------------------------------------------------------------------
 
-    def rotate(self, cmd: Command, kid: bytes) -> Replacement:
+    def rotate(self, cmd: Command, kid: bytes, *, starts_at: datetime | None = None) -> Replacement:
         """Replace a key this service holds with a new one for the same signer: the new key signs
-        from now, the old one retires after the overlap (a revoked one is simply replaced)."""
+        from now, or from ``starts_at`` when published ahead so that offline verifiers fetch it
+        first, and the old one until the overlap after that (a revoked one is simply replaced)."""
         self._administrator(cmd)
         ring = self._ledger.keyring
+        # Whole seconds, as trust lists carry them; up, so that the start is never early.
+        starts = cmd.at if starts_at is None else _second_after(starts_at.astimezone(UTC))
 
         def run() -> tuple[list[Any], Answer]:
             old = ring.entry(kid)
@@ -77,17 +85,25 @@ class KeyAdministration:
                     f"this service does not hold the private key of {kid.hex()} "
                     f"({old.role} of {old.owner!r}); enrol its holder's new public key instead"
                 )
-            self._check_live(old, identity)
+            self._check_live(old, identity, cmd.at)
+            if starts_at is not None:
+                self._check_start(old, cmd.at, starts)
             name, signer = self._store.generate_named(
                 lambda der: successor_store_name(identity, kid_for(der))
             )
             generated.append(name)
             index = ring.index(at=cmd.at, actor=cmd.actor.as_dict())
-            aggregates, answer = self._replacement(cmd, old, signer.public_key_der(), index)
+            aggregates, answer = self._replacement(
+                cmd, old, signer.public_key_der(), index, starts=starts
+            )
             return [*aggregates, index], answer
 
         generated: list[str] = []
-        answer = self._execute("rotate-key", {"kid": kid.hex()}, run, cmd, generated)
+        # A rotation from now is fingerprinted as it always was: only a given start is added.
+        arguments = {"kid": kid.hex()}
+        if starts_at is not None:
+            arguments["starts_at"] = starts.isoformat()
+        answer = self._execute("rotate-key", arguments, run, cmd, generated)
         return Replacement(dict(answer["key"]), dict(answer["replaces"]))
 
     def enrol(
@@ -202,13 +218,18 @@ class KeyAdministration:
         owner = None if entry.role == KeyRole.INTAKE else entry.owner
         return SigningIdentity(entry.role, owner)
 
-    def _check_live(self, entry: KeyEntry, identity: SigningIdentity) -> None:
+    def _check_live(self, entry: KeyEntry, identity: SigningIdentity, at: datetime) -> None:
         # Only the held key that signs now (or a revoked one nothing replaced yet) is replaced:
         # a second rotation of the same key would leave two successors.
         signing = [entry for entry, _ in self._ledger.key_directory.signing_keys(identity)]
         if entry.rotated_at is not None:
             raise RegistryConflict(
                 f"key {entry.kid.hex()} was already replaced by {_hex(entry.successor)}"
+            )
+        if entry.revoked_at is None and entry.valid_from > at:
+            raise RegistryConflict(
+                f"key {entry.kid.hex()} starts signing at {entry.valid_from.isoformat()}; to call "
+                "off its start, revoke it, then replace it"
             )
         if entry.revoked_at is None and signing and entry.kid not in {e.kid for e in signing}:
             raise RegistryConflict(
@@ -220,14 +241,41 @@ class KeyAdministration:
                 f"revoked key {entry.kid.hex()} was already replaced by {signing[0].kid.hex()}"
             )
 
+    def _check_start(self, old: KeyEntry, at: datetime, starts: datetime) -> None:
+        # A start ahead of the command: within the publication bound, and before the old key
+        # ends, so that one of the two signs at every moment in between.
+        if old.revoked_at is not None:
+            raise RegistryConflict(
+                f"key {old.kid.hex()} is revoked: its replacement signs at once, not from "
+                f"{starts.isoformat()}"
+            )
+        if not at < starts <= at + MAX_PUBLICATION_AHEAD:
+            raise RegistryConflict(
+                f"a replacement's start must lie after the command time {at.isoformat()} and "
+                f"at most {MAX_PUBLICATION_AHEAD.days} days ahead, got {starts.isoformat()}"
+            )
+        if old.valid_to is not None and old.valid_to < starts + self.overlap:
+            raise RegistryConflict(
+                f"key {old.kid.hex()} expires at {old.valid_to.isoformat()}, before its "
+                f"replacement would take over from {starts.isoformat()}"
+            )
+
     def _replacement(
-        self, cmd: Command, old: KeyEntry, public_key_der: bytes, index: KeyIndex
+        self,
+        cmd: Command,
+        old: KeyEntry,
+        public_key_der: bytes,
+        index: KeyIndex,
+        *,
+        starts: datetime | None = None,
     ) -> tuple[list[Any], Answer]:
-        # The new key inherits what the old one was registered for; the old one retires after
-        # the overlap unless it is revoked already. The caller saves the index.
+        # The new key inherits what the old one was registered for and signs from ``starts``
+        # (default the command time); the old one retires after the overlap from then, unless
+        # it is revoked already. The caller saves the index.
         ring = self._ledger.keyring
         actor = cmd.actor.as_dict()
-        valid_to = old.valid_to if old.valid_to is not None and old.valid_to > cmd.at else None
+        starts = cmd.at if starts is None else starts
+        valid_to = old.valid_to if old.valid_to is not None and old.valid_to > starts else None
         record = ring.registration(
             index,
             root=self._root(),
@@ -236,7 +284,7 @@ class KeyAdministration:
             role=old.role,
             department=old.department,
             license_types=old.license_types,
-            valid_from=cmd.at,
+            valid_from=starts,
             valid_to=valid_to,
             at=cmd.at,
             actor=actor,
@@ -250,13 +298,13 @@ class KeyAdministration:
                 successor=record.kid,
                 at=cmd.at,
                 actor=actor,
-                retire_at=_second_after(cmd.at + self.overlap),
+                retire_at=_second_after(starts + self.overlap),
             )
             aggregates.append(retired)
             replaced = retired.entry()
         answer = {
             "key": key_answer(record.entry(), cmd.at),
-            "replaces": key_answer(replaced, cmd.at),
+            "replaces": key_answer(replaced, cmd.at, starts),
         }
         return [*aggregates, index], answer
 

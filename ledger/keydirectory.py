@@ -2,8 +2,9 @@
 
 Key-store names: ``root``, ``intake``, ``dept-<department>``, ``courier-<principal>``; a key that
 replaced another (rotation) is stored as ``<name>.<first 16 hex digits of its kid>``. The signer for
-an identity is the newest registered key of that identity that is neither rotated nor revoked and
-whose private key this store holds; it is handed out only if valid at the signing time.
+an identity at a time is the newest registered key of that identity that has started by then, is not
+revoked, has not retired by then, and whose private key this store holds; it is handed out only if
+valid at the signing time. So a successor published ahead of its start signs only from its start.
 """
 
 from __future__ import annotations
@@ -41,14 +42,7 @@ def acts_for(entry: KeyEntry, identity: SigningIdentity) -> bool:
     return entry.role == identity.role and identity.owner in (None, entry.owner)
 
 
-def current_entry(entries: list[KeyEntry], identity: SigningIdentity) -> KeyEntry | None:
-    """The newest key registered for ``identity`` that is neither rotated nor revoked."""
-    live = [
-        e
-        for e in entries
-        if acts_for(e, identity) and e.rotated_at is None and e.revoked_at is None
-    ]
-    return max(live, key=lambda e: (e.valid_from, e.kid), default=None)
+_Candidate = tuple[datetime, datetime | None, str]  # (starts, retires, store name)
 
 
 class LedgerKeys:
@@ -57,9 +51,10 @@ class LedgerKeys:
     def __init__(self, store: KeyStore, keyring: KeyRing | None = None) -> None:
         self.store = store
         self.keyring = keyring
-        # Each choice with the key ring generation it was made in: a thread that chose in an
-        # older generation never passes its choice off as the current one's.
-        self._signers: dict[SigningIdentity, tuple[int, Signer, bytes]] = {}
+        # Each identity's candidate keys with the key ring generation they were read in: a
+        # thread that read an older generation never passes its reading off as the current one's.
+        self._candidates: dict[SigningIdentity, tuple[int, tuple[_Candidate, ...]]] = {}
+        self._by_name: dict[str, tuple[int, Signer, bytes]] = {}
 
     def attach(self, keyring: KeyRing) -> None:
         """Attach the key ring once the application (its event store) exists."""
@@ -70,37 +65,56 @@ class LedgerKeys:
             raise KeyManagementError("key directory has no key ring attached")
         return self.keyring
 
-    def signer_for(self, identity: SigningIdentity) -> tuple[Signer, bytes]:
-        """Return the signer and kid acting for ``identity``."""
-        # Chosen again whenever the registry changed (here or, seen within the key ring's
+    def signer_for(self, identity: SigningIdentity, at: datetime) -> tuple[Signer, bytes]:
+        """Return the signer and kid acting for ``identity`` at ``at``."""
+        # Read again whenever the registry changed (here or, seen within the key ring's
         # staleness bound, in another process): a rotation switches every process over.
         generation = -1 if self.keyring is None else self.keyring.fresh_generation()
-        cached = self._signers.get(identity)
-        if cached is not None and cached[0] == generation:
-            return cached[1], cached[2]
-        signer, kid = self._choose(identity)
-        self._signers[identity] = (generation, signer, kid)
-        return signer, kid
+        cached = self._candidates.get(identity)
+        if cached is None or cached[0] != generation:
+            cached = (generation, self._read_candidates(identity))
+            self._candidates[identity] = cached
+        for starts, ends, name in cached[1]:
+            if starts <= at and (ends is None or at < ends):
+                return self._signer(name, identity, generation)
+        return self._signer(store_name(identity), identity, generation)
 
-    def _choose(self, identity: SigningIdentity) -> tuple[Signer, bytes]:
-        # The newest live key of the identity whose private key is here: a courier's device
-        # key, registered for its reports, never signs the ledger's events.
-        name = store_name(identity)
-        if self.keyring is not None and identity.role != KeyRole.ROOT:
-            held = self.signing_keys(identity)
-            if held:
-                name = held[0][1]
+    def _read_candidates(self, identity: SigningIdentity) -> tuple[_Candidate, ...]:
+        # The held keys that were ever to sign for the identity and are not revoked, newest
+        # first, each with its start and its retirement (a courier's device key, registered for
+        # its reports, is not held here and never signs the ledger's events).
+        if self.keyring is None or identity.role == KeyRole.ROOT:
+            return ()
+        names = set(self.store.names())
+        keys = [e for e in self._ring().entries() if acts_for(e, identity) and e.revoked_at is None]
+        candidates = []
+        for entry in sorted(keys, key=lambda e: (e.valid_from, e.kid), reverse=True):
+            name = self.held_name(identity, entry.kid, names)
+            if name is not None:
+                candidates.append((entry.valid_from, entry.rotated_at, name))
+        return tuple(candidates)
+
+    def _signer(
+        self, name: str, identity: SigningIdentity, generation: int
+    ) -> tuple[Signer, bytes]:
+        # Loaded once per registry generation: a name freed by a discarded key may be reused.
+        found = self._by_name.get(name)
+        if found is not None and found[0] == generation:
+            return found[1], found[2]
         try:
             signer = self.store.signer(name)
         except KeyManagementError as exc:
             raise SigningIdentityError(
                 f"no signing key for {identity.role} {identity.owner or ''}: {exc}"
             ) from None
-        return signer, kid_for(signer.public_key_der())
+        kid = kid_for(signer.public_key_der())
+        self._by_name[name] = (generation, signer, kid)
+        return signer, kid
 
     def signing_keys(self, identity: SigningIdentity) -> list[tuple[KeyEntry, str]]:
-        """The registered keys of ``identity`` that are neither rotated nor revoked and whose
-        private key this store holds, with their store names, newest first."""
+        """The registered keys of ``identity`` that are neither rotated nor revoked (one not yet
+        started included) and whose private key this store holds, with their store names, newest
+        first."""
         names = set(self.store.names())
         live = [
             e
@@ -133,7 +147,7 @@ class LedgerKeys:
 
     def check_signer(self, identity: SigningIdentity, at: datetime) -> KeyEntry:
         """Raise unless the key for ``identity`` is registered for it and valid at ``at``."""
-        _, kid = self.signer_for(identity)
+        _, kid = self.signer_for(identity, at)
         entry = self.entry(kid)
         if entry.role != identity.role:
             raise SigningIdentityError(

@@ -81,8 +81,8 @@ def signing_identity(actor: Mapping[str, Any]) -> SigningIdentity:
 class KeyDirectory(Protocol):
     """Finds the signer for an identity and the registered entry for a kid."""
 
-    def signer_for(self, identity: SigningIdentity) -> tuple[Signer, bytes]:
-        """Return the signer and kid that act for ``identity``."""
+    def signer_for(self, identity: SigningIdentity, at: datetime) -> tuple[Signer, bytes]:
+        """Return the signer and kid that act for ``identity`` at ``at``."""
         ...
 
     def entry(self, kid: bytes) -> KeyEntry:
@@ -205,7 +205,7 @@ class SigningMapper(Mapper[UUID]):
         }
         identity = signing_identity(actor)
         directory = self._directory()
-        signer, kid = directory.signer_for(identity)
+        signer, kid = directory.signer_for(identity, at)
         if identity.role == KeyRole.ROOT:
             # The root key is the configured trust anchor (it signs its own registration).
             if kid != self._root_kid:

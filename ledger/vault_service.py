@@ -85,7 +85,7 @@ class LicenseVault:
                 license_ref=license_id, at=cmd.at, actor=cmd.actor, channel=cmd.channel
             )
             identity = SigningIdentity(KeyRole.DEPARTMENT_SEAL, license_type.issuer)
-            signer, kid = ledger.key_directory.signer_for(identity)
+            signer, kid = ledger.key_directory.signer_for(identity, cmd.at)
             try:
                 ledger.key_directory.entry(kid).check(
                     cmd.at, owner=license_type.issuer, license_type=license_type.type_code
@@ -216,7 +216,7 @@ class LicenseVault:
                 raise ConcurrencyError(license_.id, cmd.expected_version, license_.version)
             next_id = str(LicenseId.parse(license_.license_id).next_version())
             identity = SigningIdentity(KeyRole.DEPARTMENT_SEAL, license_.issuer)
-            signer, kid = ledger.key_directory.signer_for(identity)
+            signer, kid = ledger.key_directory.signer_for(identity, cmd.at)
             ledger.key_directory.entry(kid).check(
                 cmd.at, owner=license_.issuer, license_type=license_.license_type
             )
@@ -389,6 +389,6 @@ class LicenseVault:
     def sign_status_list(self, issuer: str, status: StatusList, at: datetime) -> bytes:
         """Sign ``status`` as the issuer's status list with the issuer's seal key."""
         signer, kid = self._ledger.key_directory.signer_for(
-            SigningIdentity(KeyRole.DEPARTMENT_SEAL, issuer)
+            SigningIdentity(KeyRole.DEPARTMENT_SEAL, issuer), at
         )
         return status.to_signed(signer, kid=kid, issued_at=at, list_id=status_list_id(issuer))

@@ -53,7 +53,7 @@ class EntryDirectory:
     def __init__(self, entries: Sequence[KeyEntry]) -> None:
         self._entries = {entry.kid: entry for entry in entries}
 
-    def signer_for(self, identity: SigningIdentity) -> tuple[Signer, bytes]:
+    def signer_for(self, identity: SigningIdentity, at: datetime) -> tuple[Signer, bytes]:
         """Refuse: a verifier holds no private keys."""
         raise SigningIdentityError(f"a verifier holds no signing key for {identity.role}")
 

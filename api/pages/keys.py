@@ -1,7 +1,7 @@
 """The key administration page (密钥管理): every registered key with what it signs for and its
-state; an administrator replaces a key this service holds, or revokes one from a time (a
-compromise's, or now). Each change goes through the key administration service, as
-``/v1/keys`` does. Administrators act; auditors read.
+state; an administrator replaces a key this service holds (from now, or from a time published
+ahead), or revokes one from a time (a compromise's, or now). Each change goes through the key
+administration service, as ``/v1/keys`` does. Administrators act; auditors read.
 """
 
 from __future__ import annotations
@@ -41,10 +41,12 @@ def _actions(session: Session, key: dict[str, Any]) -> str:
         return ""
     kid = escape(key["kid"])
     rotate = ""
-    if key["role"] in REPLACEABLE and key["state"] == "active":
+    if key["role"] in REPLACEABLE and key["state"] == "active" and key["successor"] is None:
         rotate = (
             f'<form method="post" action="{PAGE}/{kid}/rotate">'
             f'<input type="hidden" name="csrf" value="{escape(session.csrf("rotate"))}">'
+            '<input type="datetime-local" name="starts_at" '
+            'title="新密钥自何时起启用（北京时间，留空为立即；提前发布便于离线核验方更新信任列表）">'
             "<button>更换</button></form>"
         )
     if key["role"] == "root":
@@ -76,7 +78,8 @@ def _page(session: Session, ledger: CaseLedger, now: datetime, notice: str = "")
     shown = f'<p class="tag">{escape(notice)}</p>' if notice else ""
     body = shown + table(("密钥标识", "用途", "所属", "状态", "生效", "停用", "吊销", "操作"), rows)
     note = (
-        "<p>更换后新密钥立即启用，旧密钥在 30 秒过渡期后停用；吊销自所填时间起生效，"
+        "<p>更换后新密钥立即启用，或自所填时间起启用（至多提前 90 天发布，离线核验方先取得"
+        "含新密钥的信任列表）；旧密钥在新密钥启用 30 秒过渡期后停用。吊销自所填时间起生效，"
         "此后该密钥所签一律不予认可。各进程在 1 秒内获知变更。</p>"
     )
     return page("密钥管理", body + note, nav=session.nav())
@@ -90,6 +93,16 @@ def _revoked(key: dict[str, Any]) -> str:
 
 def _time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
+
+
+def _local_time(text: str, what: str) -> datetime | None:
+    # A datetime-local field, read as China time; empty for "now".
+    if not text.strip():
+        return None
+    try:
+        return datetime.strptime(text.strip(), LOCAL_TIME).replace(tzinfo=CHINA)
+    except ValueError:
+        raise _invalid(f"{what}格式应为 年-月-日T时:分（北京时间）") from None
 
 
 def _invalid(detail: str) -> ApiProblem:
@@ -112,12 +125,18 @@ def rotate_key(
     session: Administrator,
     ledger: LedgerDep,
     now: Now,
+    starts_at: Annotated[str, Form(max_length=32)] = "",
     csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> HTMLResponse:
-    """Replace a key this service holds. Administrators."""
+    """Replace a key this service holds, from now or from a time (China time). Administrators."""
     session.check_csrf("rotate", csrf)
-    done = ledger.key_admin.rotate(_admin(session, now), bytes.fromhex(kid))
-    notice = f"已更换：新密钥 {done.key['kid']} 已启用"
+    starts = _local_time(starts_at, "启用时间")
+    done = ledger.key_admin.rotate(_admin(session, now), bytes.fromhex(kid), starts_at=starts)
+    if starts is None:
+        notice = f"已更换：新密钥 {done.key['kid']} 已启用"
+    else:
+        begins = datetime.fromisoformat(done.key["valid_from"]).astimezone(CHINA)
+        notice = f"已更换：新密钥 {done.key['kid']} 已发布，自 {begins:%Y-%m-%d %H:%M:%S} 起启用"
     return _page(session, ledger, now, notice)
 
 
@@ -133,12 +152,7 @@ def revoke_key(
 ) -> HTMLResponse:
     """Revoke a key from a time (China time), or from now. Administrators."""
     session.check_csrf("revoke", csrf)
-    since = None
-    if revoked_at.strip():
-        try:
-            since = datetime.strptime(revoked_at.strip(), LOCAL_TIME).replace(tzinfo=CHINA)
-        except ValueError:
-            raise _invalid("吊销时间格式应为 年-月-日T时:分（北京时间）") from None
+    since = _local_time(revoked_at, "吊销时间")
     if not reason.strip():
         raise _invalid("请填写吊销原因")
     done = ledger.key_admin.revoke(

@@ -14,7 +14,14 @@ from fastapi import APIRouter, Path, Response, status
 
 from api.deps import AdminCommand, LedgerDep, Now, ReadsDep, RuntimeDep, allow
 from api.errors import problem_responses
-from api.key_schemas import KID, KeyEnrol, KeyPublic, KeyReplacementPublic, KeyRevoke
+from api.key_schemas import (
+    KID,
+    KeyEnrol,
+    KeyPublic,
+    KeyReplacementPublic,
+    KeyRevoke,
+    KeyRotate,
+)
 from keys.errors import MalformedMessage
 from keys.trustlist import TrustList, build_trust_list
 from ledger.actors import Role
@@ -80,10 +87,14 @@ def registry(ledger: LedgerDep, now: Now) -> list[KeyPublic]:
 
 
 @router.post("/{kid}/rotate", status_code=status.HTTP_201_CREATED, responses=ADMINISTERS)
-def rotate_key(kid: Kid, cmd: AdminCommand, ledger: LedgerDep) -> KeyReplacementPublic:
+def rotate_key(
+    kid: Kid, cmd: AdminCommand, ledger: LedgerDep, body: KeyRotate | None = None
+) -> KeyReplacementPublic:
     """Replace a key this service holds (a department's seal, the intake key, a courier key kept
-    here): the new key signs from now, the old one until the overlap ends. Administrators."""
-    return _replacement(ledger.key_admin.rotate(cmd, bytes.fromhex(kid)))
+    here): the new key signs from now, or from a start published ahead for offline verifiers;
+    the old one until the overlap after that. Administrators."""
+    starts_at = None if body is None else body.starts_at
+    return _replacement(ledger.key_admin.rotate(cmd, bytes.fromhex(kid), starts_at=starts_at))
 
 
 @router.post("/{kid}/revoke", responses=ADMINISTERS)

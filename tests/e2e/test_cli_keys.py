@@ -114,6 +114,41 @@ def test_rotating_the_zjj_seal_key_leaves_it_retiring_with_the_new_key_as_its_su
     assert f"dept-zjj.{new_kid[:16]}.p8.pem" in stored
 
 
+def test_a_replacement_published_ahead_starts_at_the_given_time_in_utc(
+    initialised: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = the_key(listed(capsys), "department-seal", "zjj")
+    beijing = timezone(timedelta(hours=8))
+    starts = (datetime.now(beijing) + timedelta(days=7)).replace(microsecond=0)
+    code, out, err = run(capsys, "key", "rotate", old["kid"], "--starts-at", starts.isoformat())
+    assert (code, err) == (0, "")
+    answer = json.loads(out)
+    keys = by_kid(listed(capsys))
+    new = keys[answer["key"]["kid"]]
+    assert (new["state"], new["valid_from"]) == (
+        "not-yet-valid",
+        starts.astimezone(UTC).isoformat(),
+    )
+    assert keys[old["kid"]]["state"] == "active"  # until the new key starts
+    retires = datetime.fromisoformat(keys[old["kid"]]["rotated_at"])
+    assert retires == starts + timedelta(seconds=30)  # the old key signs until the overlap after
+
+
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [
+        ("2026-11-22T10:00:00", "--starts-at must carry a timezone"),
+        ("next week", "--starts-at must be an ISO 8601 time"),
+        ("2020-01-01T00:00:00Z", "must lie after the command time"),
+    ],
+)
+def test_a_naive_unreadable_or_past_start_is_refused_and_changes_nothing(
+    initialised: Path, capsys: pytest.CaptureFixture[str], when: str, message: str
+) -> None:
+    zjj = the_key(listed(capsys), "department-seal", "zjj")["kid"]
+    assert_refused(capsys, initialised, ["key", "rotate", zjj, "--starts-at", when], message)
+
+
 def test_rotating_a_key_already_replaced_is_refused_and_changes_nothing(
     initialised: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -6,11 +6,12 @@ nothing."""
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from keys.registry import kid_for
 from keys.signer import Ed25519Signer
+from licenses.credential import decode_credential
 from tests.e2e.conftest import (
     DESK,
     LEAD,
@@ -87,6 +88,58 @@ def test_a_replaced_department_key_keeps_old_licenses_valid_and_signs_new_ones(
     for license_id in (before, after):
         assert verify(service, license_id)["status"] == "valid"
     problem(service.client.post(path, headers=service.tokens.admin()), 409, "registry-conflict")
+
+
+def test_a_replacement_published_ahead_signs_from_its_start_and_the_old_key_until_then(
+    service: Service,
+) -> None:
+    old = seal(service)
+    path = f"/v1/keys/{old['kid']}/rotate"
+    starts = (service.clock.now + timedelta(days=30)).replace(microsecond=0)
+    body = {"starts_at": starts.isoformat()}
+    headers = service.tokens.admin() | {"Idempotency-Key": "rotate-zjj-ahead"}
+    first = ok(service.client.post(path, json=body, headers=headers), 201)
+    count = events(service)
+    assert ok(service.client.post(path, json=body, headers=headers), 201) == first
+    assert events(service) == count
+    new = first["key"]["kid"]
+    assert first["key"]["state"] == "not-yet-valid"
+    assert datetime.fromisoformat(first["key"]["valid_from"]) == starts
+    retires = datetime.fromisoformat(first["replaces"]["rotated_at"])
+    assert (first["replaces"]["state"], retires) == ("active", starts + timedelta(seconds=30))
+    assert new in str(ok(service.client.get("/v1/keys/trust-list.json")))  # published now
+
+    _, before = played_permit(service)
+    assert seal(service)["kid"] == old["kid"]  # the old key still signs
+    service.clock.now = starts + timedelta(seconds=30)
+    _, after = played_permit(service)
+    assert seal(service)["kid"] == new
+    assert registry(service)[old["kid"]]["state"] == "rotated"
+    signers = [
+        decode_credential(service.ledger.vault.license(i).credential).kid.hex()
+        for i in (before, after)
+    ]
+    assert signers == [old["kid"], new]
+    for license_id in (before, after):
+        assert verify(service, license_id)["status"] == "valid"
+
+
+def test_a_start_in_the_past_too_far_ahead_or_without_a_timezone_is_refused(
+    service: Service,
+) -> None:
+    path = f"/v1/keys/{seal(service)['kid']}/rotate"
+    count, before = events(service), registry(service)
+    cases = [
+        ((service.clock.now - timedelta(hours=1)).isoformat(), 409, "registry-conflict"),
+        ((service.clock.now + timedelta(days=91)).isoformat(), 409, "registry-conflict"),
+        ("2026-11-22T10:00:00", 422, "validation-failed"),
+    ]
+    for starts_at, status, slug in cases:
+        response = service.client.post(
+            path, json={"starts_at": starts_at}, headers=service.tokens.admin()
+        )
+        problem(response, status, slug)
+    assert (events(service), registry(service)) == (count, before)
 
 
 def test_a_key_revoked_from_its_compromise_is_shown_revoked_and_cannot_be_revoked_twice(

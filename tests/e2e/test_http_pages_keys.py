@@ -3,8 +3,10 @@ the registry; forged forms, other roles and bad input are refused and change not
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+from api.pages.layout import CHINA
 from tests.e2e.browser import browser, form_token, signed_in
 from tests.e2e.conftest import Service, ok
 
@@ -34,6 +36,42 @@ def test_an_administrator_replaces_a_departments_key_from_the_page(service: Serv
     assert "过渡期" in done.text  # the old key signs on for the overlap
     again = client.post(action, data={"csrf": form_token(listed.text, action)})
     assert again.status_code == 409 and "registry-conflict" in again.text
+
+
+def test_an_administrator_publishes_a_replacement_ahead_from_a_time_in_china_time(
+    service: Service,
+) -> None:
+    old = registry(service)[("department-seal", "zjj")]["kid"]
+    client = signed_in(service, service.tokens.admin())
+    action = f"{PAGE}/{old}/rotate"
+    csrf = form_token(client.get(PAGE).text, action)
+    starts = (service.clock.now + timedelta(days=10)).astimezone(CHINA).replace(second=0)
+    done = client.post(action, data={"csrf": csrf, "starts_at": f"{starts:%Y-%m-%dT%H:%M}"})
+    assert done.status_code == 200, done.text
+    assert f"自 {starts:%Y-%m-%d %H:%M}:00 起启用" in done.text and "尚未生效" in done.text
+    keys = ok(service.client.get("/v1/keys", headers=service.tokens.auditor()))
+    [new] = [k for k in keys if k["state"] == "not-yet-valid"]
+    assert datetime.fromisoformat(new["valid_from"]) == starts
+    # The old key signs on until then, and is not offered for a second replacement.
+    assert registry(service)[("department-seal", "zjj")]["kid"] == old
+    assert action not in done.text
+
+
+def test_bad_start_times_are_shown_as_errors_and_change_nothing(service: Service) -> None:
+    old = registry(service)[("department-seal", "zjj")]["kid"]
+    client = signed_in(service, service.tokens.admin())
+    action = f"{PAGE}/{old}/rotate"
+    csrf = form_token(client.get(PAGE).text, action)
+    before = events(service)
+    cases = [
+        ({"csrf": csrf, "starts_at": "下周一"}, 422, "validation-failed"),
+        ({"csrf": csrf, "starts_at": "2020-01-01T00:00"}, 409, "registry-conflict"),
+        ({"csrf": csrf, "starts_at": "2999-01-01T00:00"}, 409, "registry-conflict"),
+    ]
+    for form, status, slug in cases:
+        refused = client.post(action, data=form)
+        assert (refused.status_code, slug in refused.text) == (status, True), refused.text
+    assert events(service) == before
 
 
 def test_an_administrator_revokes_a_key_from_a_time_in_china_time(service: Service) -> None:

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from eventsourcing.persistence import Notification
 
+from keys import cose
 from keys.errors import KeyNotValid
 from keys.registry import KeyRole
 from keys.signer import Ed25519Signer
@@ -55,7 +57,7 @@ def test_a_revocation_in_one_process_reaches_another_within_the_staleness_bound(
 ) -> None:
     other = pair.another()
     seconds = with_clock(other)
-    kid = pair.ledger.key_directory.signer_for(SEAL)[1]
+    kid = pair.ledger.key_directory.signer_for(SEAL, T0)[1]
     clock = Clock(T0)
     other.keyring.entry(kid).check(clock.now, owner="zjj")  # read, and cached, there
 
@@ -73,7 +75,7 @@ def test_a_rotation_in_one_process_switches_the_others_signer_and_all_events_ver
 ) -> None:
     other = pair.another()
     seconds = with_clock(other)
-    old = other.key_directory.signer_for(SEAL)[1]
+    old = other.key_directory.signer_for(SEAL, T0)[1]
     # Commands a second apart, as in real time: the stale process's signatures must fall
     # within the overlap (30 s), which its staleness bound (1 s) is far inside.
     clock = Clock(T0, step=timedelta(seconds=1))
@@ -83,11 +85,11 @@ def test_a_rotation_in_one_process_switches_the_others_signer_and_all_events_ver
 
     # Within the bound the other process still signs with the old key, which the overlap
     # keeps valid; once past it, with the new one.
-    assert other.key_directory.signer_for(SEAL)[1] == old
+    assert other.key_directory.signer_for(SEAL, clock.now)[1] == old
     verifier = Actor("verifier-wang", Role.VERIFIER, department="zjj")
     other.sharing.verify(Command(at=clock.tick(), actor=verifier), purpose="核验", qr_text="EL1:x")
     seconds.now += other.keyring.max_staleness
-    assert other.key_directory.signer_for(SEAL)[1] == new
+    assert other.key_directory.signer_for(SEAL, clock.now)[1] == new
     other.sharing.verify(Command(at=clock.tick(), actor=verifier), purpose="核验", qr_text="EL1:x")
     play_permit_until_decision(other, clock, "lifecycle-after-switch")
 
@@ -99,6 +101,42 @@ def test_a_rotation_in_one_process_switches_the_others_signer_and_all_events_ver
         if e.role == KeyRole.DEPARTMENT_SEAL and e.owner == "zjj"
     }
     assert signers == {old, new}
+
+
+def test_a_replacement_published_ahead_switches_every_process_at_its_start_by_itself(
+    pair: Pair,
+) -> None:
+    other = pair.another()
+    seconds = with_clock(other)
+    clock = Clock(T0, step=timedelta(seconds=1))
+    old = other.key_directory.signer_for(SEAL, clock.now)[1]
+    starts = T0 + timedelta(days=1)
+
+    replacement = pair.ledger.key_admin.rotate(
+        Command(at=clock.tick(), actor=ADMIN), old, starts_at=starts
+    )
+    new = bytes.fromhex(replacement.key["kid"])
+    seconds.now += other.keyring.max_staleness  # the other process has read the change ...
+    verifier = Actor("verifier-wang", Role.VERIFIER, department="zjj")
+    other.sharing.verify(Command(at=clock.tick(), actor=verifier), purpose="核验", qr_text="EL1:x")
+    assert other.key_directory.signer_for(SEAL, clock.now)[1] == old  # ... and waits for the start
+    # At the start it switches with no further change to the registry.
+    generation = other.keyring.fresh_generation()
+    clock.now = starts
+    assert other.key_directory.signer_for(SEAL, clock.now)[1] == new
+    other.sharing.verify(Command(at=clock.tick(), actor=verifier), purpose="核验", qr_text="EL1:x")
+    play_permit_until_decision(other, clock, "lifecycle-published-ahead")
+    assert other.keyring.fresh_generation() == generation
+
+    fresh = pair.another()
+    assert every_event_verifies(fresh) == (fresh.recorder.max_notification_id() or 0)
+    signed = [stored_kid(fresh, n) for n in fresh.recorder.select_notifications(1, 10**6)]
+    assert old in signed and new in signed
+
+
+def stored_kid(ledger: CaseLedger, notification: Notification) -> bytes:
+    """The key id in the protected header of a stored event."""
+    return bytes(cose.decode_sign1(notification.state).protected[cose.KID])
 
 
 class RacingStore(InMemoryKeyStore):
@@ -121,8 +159,8 @@ class RacingStore(InMemoryKeyStore):
 def test_a_rotation_that_loses_a_race_is_refused_and_leaves_no_key_behind(pair: Pair) -> None:
     other = pair.another()
     clock = Clock(T0, step=timedelta(seconds=1))
-    seal = pair.ledger.key_directory.signer_for(SEAL)[1]
-    courier = pair.ledger.key_directory.signer_for(SigningIdentity(KeyRole.COURIER, "ems"))[1]
+    seal = pair.ledger.key_directory.signer_for(SEAL, T0)[1]
+    courier = pair.ledger.key_directory.signer_for(SigningIdentity(KeyRole.COURIER, "ems"), T0)[1]
 
     def race() -> None:
         other.key_admin.revoke(Command(at=clock.tick(), actor=ADMIN), courier, reason="丢失")
@@ -136,4 +174,4 @@ def test_a_rotation_that_loses_a_race_is_refused_and_leaves_no_key_behind(pair: 
     assert pair.store.names() == names  # the key made for the lost rotation is destroyed
     written = (pair.ledger.recorder.max_notification_id() or 0) - (events or 0)
     assert written == 2  # the other process's revocation (its record and the index), only
-    assert pair.ledger.key_directory.signer_for(SEAL)[1] == seal
+    assert pair.ledger.key_directory.signer_for(SEAL, clock.now)[1] == seal

@@ -123,13 +123,16 @@ def test_a_department_without_a_rule_for_the_type_sees_nothing_but_the_question_
     assert (use.kind, use.result, use.fields) == ("shared-view", "none", [])
 
 
+ZJJ_SEAL = SigningIdentity(KeyRole.DEPARTMENT_SEAL, "zjj")
+
+
 def test_a_key_revoked_after_a_verification_fails_the_next_one() -> None:
     ledger, _, clock, issued = issued_world()
     first = ledger.sharing.verify(
         Command(at=clock.tick(), actor=ZRZYGHJ), purpose="规划核实", qr_text=issued.qr_text
     )
     assert first.status is VerificationStatus.VALID
-    _, kid = ledger.key_directory.signer_for(SigningIdentity(KeyRole.DEPARTMENT_SEAL, "zjj"))
+    _, kid = ledger.key_directory.signer_for(ZJJ_SEAL, clock.now)
     ledger.keyring.revoke(
         kid, revoked_at=T0, reason="私钥泄露", at=clock.tick(), actor=ADMIN.as_dict()
     )
@@ -147,7 +150,7 @@ def test_a_key_registered_after_a_verification_is_trusted_by_the_next_one() -> N
         Command(at=clock.tick(), actor=ZRZYGHJ), purpose="规划核实", qr_text=foreign.qr_text
     )
     assert (unknown.status, unknown.step) == (VerificationStatus.UNKNOWN_ISSUER, 6)
-    _, kid = other.key_directory.signer_for(SigningIdentity(KeyRole.DEPARTMENT_SEAL, "zjj"))
+    _, kid = other.key_directory.signer_for(ZJJ_SEAL, clock.now)
     entry = other.keyring.entry(kid)
     ledger.keyring.register(
         root=store.signer("root"),  # type: ignore[attr-defined]

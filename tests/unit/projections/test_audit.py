@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import pytest
@@ -57,7 +58,7 @@ def test_the_verifier_directory_never_signs() -> None:
     directory = EntryDirectory([])
     identity = SigningIdentity("root", None)
     with pytest.raises(SigningIdentityError, match="a verifier holds no signing key for root"):
-        directory.signer_for(identity)
+        directory.signer_for(identity, datetime(2026, 1, 1, tzinfo=UTC))
     with pytest.raises(UnknownKey, match="key id 0102 is not registered"):
         directory.entry(b"\x01\x02")
 
