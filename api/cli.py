@@ -26,11 +26,12 @@ from licenses.errors import QRImageUnreadable
 from licenses.qr import qr_png
 from licenses.qr_scan import read_qr_image
 from licenses.types import load_license_types
-from licenses.verify import verify_qr_text
+from licenses.verify import STATUS_MAX_AGE, verify_qr_text
 from projections.database import open_database
 from projections.document_store import DocumentStore
 
 ADMIN = Actor("platform-admin", Role.ADMIN)
+MAX_STATUS_DAYS = 3650  # beyond this, a status list is no check at all
 
 
 def _now() -> datetime:
@@ -137,6 +138,13 @@ def cmd_license_verify(args: argparse.Namespace) -> int:
     if (args.qr_text is None) == (args.image is None):
         print("give exactly one of QR_TEXT and --image FILE", file=sys.stderr)
         return 2
+    if not 0 < args.status_max_age <= MAX_STATUS_DAYS:
+        print(
+            f"--status-max-age must be more than 0 and at most {MAX_STATUS_DAYS} days, "
+            f"got {args.status_max_age:g}",
+            file=sys.stderr,
+        )
+        return 2
     qr_text = args.qr_text
     if args.image is not None:
         try:
@@ -152,6 +160,7 @@ def cmd_license_verify(args: argparse.Namespace) -> int:
         root_key,
         status_list=status,
         at=at,
+        status_max_age=timedelta(days=args.status_max_age),
     )
     report: dict[str, object] = {
         "status": result.status.value,
@@ -257,6 +266,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--status-list", help="signed status list (CBOR)")
     check.add_argument("--root-key", help="root public key, DER (default: root.pub.der beside it)")
     check.add_argument("--at", help="verification time, ISO 8601 with timezone (default: now)")
+    check.add_argument(
+        "--status-max-age",
+        type=float,
+        metavar="DAYS",
+        default=STATUS_MAX_AGE.days,
+        help="how old a status list may be for a good status to stand "
+        f"(default: {STATUS_MAX_AGE.days}; a revocation stands at any age)",
+    )
     serve = sub.add_parser("serve", help="run the HTTP service (initialises on first run)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)

@@ -155,11 +155,19 @@ class TrustedRegions:
                 continue  # step 6: the key id is not on this region's list
             claims = result.claims
             copy = None if claims is None else region.status_lists.get(claims.status.list_id)
+            shown = "has sent no status list for it"
             if result.valid and copy is not None:
+                unchecked = result
                 result = verifier.verify(credential, status_list=copy.data, at=at)
+                if result.status is VerificationStatus.STATUS_OUTDATED:
+                    # A copy too old to vouch for a good status counts as none (its revocations
+                    # and suspensions still stand): the region must send a newer one.
+                    result = unchecked
+                    shown = (
+                        f"sent its status list last on {copy.issued_at:%Y-%m-%d %H:%M} UTC, more "
+                        f"than {verifier.status_max_age.days} days ago: status not checked"
+                    )
             if result.valid:
-                # How fresh the status is, the verifier judges: a copy shows only what was sent.
-                shown = "has sent no status list for it"
                 if result.status_checked and copy is not None:
                     shown = f"status as of its list issued {copy.issued_at:%Y-%m-%d %H:%M} UTC"
                 reason = f"every step passed; region {region.name!r} {shown}"

@@ -36,6 +36,7 @@ class VerificationStatus(StrEnum):
     NOT_YET_VALID = "not_yet_valid"
     REVOKED = "revoked"
     SUSPENDED = "suspended"
+    STATUS_OUTDATED = "status_outdated"  # the status list says good, but is too old to rely on
     REJECTED = "rejected"  # a rule of step 13 said no
 
 

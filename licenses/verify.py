@@ -12,7 +12,7 @@ only a trust list (and a signed status list for revocations), and bad input neve
 from __future__ import annotations
 
 from collections.abc import Iterable, Set
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeAlias
 
 from keys.algorithms import PublicKey, load_public_key
@@ -33,6 +33,9 @@ from licenses.verification import VerificationStatus as VerificationStatus
 from licenses.wellformed import ForgedSignature, verify_well_formed
 
 _STATUS_CACHE_SIZE = 8
+# How old a status list may be for its "good" to stand: a verifier offline for longer must fetch
+# a newer one, or a revocation made since would go unseen.
+STATUS_MAX_AGE = timedelta(days=7)
 # A status list with the trust list's entry for its signer, or why either did not load.
 _LoadedStatusList: TypeAlias = tuple[StatusList, KeyEntry] | StatusListError | KeyManagementError
 _PASSED = "every step passed"
@@ -61,10 +64,14 @@ class Verifier:
         *,
         policies: PolicySet | Iterable[Policy] = DEFAULT_POLICIES,
         algorithms: Set[int] | None = None,
+        status_max_age: timedelta = STATUS_MAX_AGE,
     ) -> None:
         if not isinstance(trust_list, TrustList):
             raise LicenseError(f"trust list: expected a TrustList, got {type(trust_list).__name__}")
+        if status_max_age <= timedelta(0):
+            raise LicenseError(f"status list age: expected a positive limit, got {status_max_age}")
         self.trust_list = trust_list
+        self.status_max_age = status_max_age
         self.policies = PolicySet.of(policies)
         self.algorithms = None if algorithms is None else frozenset(algorithms)
         self._keys: dict[bytes, PublicKey] = {}
@@ -102,7 +109,7 @@ class Verifier:
             self._check_key(entry, claims)
             _check_time(claims, at)
             step = 12
-            checked = self._check_status(claims, status_list)
+            checked = self._check_status(claims, status_list, at)
             step = 13
             context = PolicyContext(at=at, undisclosed=undisclosed, status_checked=checked)
             rejection = self.policies.first_rejection(claims, context)
@@ -230,8 +237,9 @@ class Verifier:
             raise _fail(VerificationStatus.INVALID, 12, cached)
         return cached
 
-    def _check_status(self, claims: LicenseClaims, data: bytes | None) -> bool:
-        # 12. The slot in a status list that verifies against the trust list and is the issuer's.
+    def _check_status(self, claims: LicenseClaims, data: bytes | None, at: datetime) -> bool:
+        # 12. The slot in a status list that verifies against the trust list and is the issuer's;
+        # a good slot only in a list recent enough (a revocation or suspension stands at any age).
         if data is None:
             return False
         if not isinstance(data, bytes):
@@ -258,6 +266,15 @@ class Verifier:
             raise _fail(VerificationStatus.REVOKED, 12, _slot_reason(claims, status_list, slot))
         if slot is SlotStatus.SUSPENDED:
             raise _fail(VerificationStatus.SUSPENDED, 12, _slot_reason(claims, status_list, slot))
+        issued = status_list.issued_at
+        if issued is not None and at - issued > self.status_max_age:
+            raise _fail(
+                VerificationStatus.STATUS_OUTDATED,
+                12,
+                f"status list {status_list.list_id!r} was issued {issued.isoformat()}, "
+                f"{at - issued} before the verification at {at.isoformat()}; at most "
+                f"{self.status_max_age} is accepted: fetch a newer one",
+            )
         return True
 
 
@@ -341,9 +358,10 @@ def verify(
     status_list: bytes | None = None,
     at: datetime,
     policies: PolicySet | Iterable[Policy] = DEFAULT_POLICIES,
+    status_max_age: timedelta = STATUS_MAX_AGE,
 ) -> VerificationResult:
     """Verify QR text or COSE bytes against a loaded trust list (steps 1-13)."""
-    return Verifier(trust_list, policies=policies).verify(
+    return Verifier(trust_list, policies=policies, status_max_age=status_max_age).verify(
         credential, status_list=status_list, at=at
     )
 
@@ -356,6 +374,7 @@ def verify_qr_text(
     status_list: bytes | None = None,
     at: datetime,
     policies: PolicySet | Iterable[Policy] = DEFAULT_POLICIES,
+    status_max_age: timedelta = STATUS_MAX_AGE,
 ) -> VerificationResult:
     """Load the signed trust list with the root key, then verify QR text against it."""
     try:
@@ -364,4 +383,11 @@ def verify_qr_text(
         return _result(
             _fail(VerificationStatus.UNKNOWN_ISSUER, 6, f"trust list does not load: {error}"), None
         )
-    return verify(text, trust_list, status_list=status_list, at=at, policies=policies)
+    return verify(
+        text,
+        trust_list,
+        status_list=status_list,
+        at=at,
+        policies=policies,
+        status_max_age=status_max_age,
+    )

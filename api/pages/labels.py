@@ -40,6 +40,7 @@ VERIFICATION_STATUS = {
     "not_yet_valid": "核验未通过：证照尚未生效",
     "revoked": "核验未通过：证照已注销",
     "suspended": "核验未通过：证照已暂停",
+    "status_outdated": "核验未通过：证照状态列表已过时，请取得新的状态列表后重试",
     "rejected": "核验未通过：不符合核验规则",
 }
 STEP = {
@@ -77,6 +78,7 @@ USE_RESULT = {
     "not_yet_valid": "尚未生效",
     "revoked": "已注销",
     "suspended": "已暂停",
+    "status_outdated": "状态列表过时",
     "rejected": "不符合规则",
     "read": "已查阅",
     "none": "无可共享证照",

@@ -99,6 +99,28 @@ def test_demo_writes_license_files_that_verify_offline_and_a_changed_one_does_no
     assert '"step": ' in out and '"step": null' not in out
 
 
+def test_license_verify_refuses_a_good_status_from_a_status_list_older_than_allowed(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo"]) == 0
+    capsys.readouterr()
+    demo = data_dir / "demo"
+    files = ["--trust-list", str(demo / "trust-list.cbor")]
+    files += ["--status-list", str(demo / "status-list.cbor")]
+    qr = (demo / "license.qr.txt").read_text()
+    ten_days = (datetime.now(UTC) + timedelta(days=10)).isoformat()
+    assert main(["license", "verify", qr, *files, "--at", ten_days]) == 1
+    out = capsys.readouterr().out
+    assert '"status": "status_outdated"' in out and "fetch a newer one" in out
+    allowed = ["--status-max-age", "30"]
+    assert main(["license", "verify", qr, *files, "--at", ten_days, *allowed]) == 0
+    assert '"status": "valid"' in capsys.readouterr().out
+    for bad in ("0", "-1", "4000"):
+        args = ["license", "verify", qr, *files, "--status-max-age", bad]
+        assert main(args) == 2
+        assert "--status-max-age must be more than 0" in capsys.readouterr().err
+
+
 def test_license_verify_refuses_a_picture_without_a_code_and_two_inputs_at_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -15,7 +15,7 @@ from keys.signer import Ed25519Signer
 from ledger.regions import MAX_DOCUMENT_BYTES
 from tests.e2e.browser import form_token, signed_in
 from tests.e2e.conftest import Service, ok
-from tests.foreign_region import HOLDER, LIST_ID, T0, ForeignRegion
+from tests.foreign_region import HOLDER, LIST_ID, ForeignRegion
 
 COSE = {"Content-Type": "application/cose; cose-type=cose-sign1"}
 
@@ -79,19 +79,34 @@ def test_the_regions_status_list_shows_a_revocation_and_a_newer_list_lifts_nothi
     service: Service, hunan: ForeignRegion
 ) -> None:
     trusted(service, hunan)
-    shown = ok(install(service, hunan, "status-lists", hunan.status_list(revoked=(77,))))
+    issued = service.clock.now - timedelta(days=1)
+    listed = hunan.status_list(revoked=(77,), issued_at=issued)
+    shown = ok(install(service, hunan, "status-lists", listed))
     assert [s["list_id"] for s in shown["status_lists"]] == [LIST_ID]
     found = verify(service, hunan.qr_text(slot=77))
     assert (found["status"], found["step"], found["status_checked"]) == ("revoked", 12, False)
     other = verify(service, hunan.qr_text("202600000002", slot=78))
     assert (other["status"], other["status_checked"]) == ("valid", True)
-    assert "status as of its list issued 2026-01-07 01:00 UTC" in other["reason"]
+    assert f"status as of its list issued {issued:%Y-%m-%d %H:%M} UTC" in other["reason"]
     # An older copy of the list would hide the revocation: refused, and the revocation stands.
     before = events(service)
-    older = hunan.status_list(issued_at=T0 + timedelta(days=1))  # before the installed one
+    older = hunan.status_list(issued_at=issued - timedelta(hours=1))  # before the installed one
     stale = install(service, hunan, "status-lists", older)
     assert stale.status_code == 409 and "issued after" in stale.json()["detail"]
     assert events(service) == before
+    assert verify(service, hunan.qr_text(slot=77))["status"] == "revoked"
+
+
+def test_a_regions_status_list_older_than_a_week_vouches_for_no_good_status_but_revocations_stand(
+    service: Service, hunan: ForeignRegion
+) -> None:
+    trusted(service, hunan)
+    issued = service.clock.now - timedelta(days=8)
+    ok(install(service, hunan, "status-lists", hunan.status_list(revoked=(77,), issued_at=issued)))
+    good = verify(service, hunan.qr_text("202600000002", slot=78))
+    assert (good["status"], good["status_checked"]) == ("valid", False)
+    assert f"sent its status list last on {issued:%Y-%m-%d %H:%M} UTC" in good["reason"]
+    assert "status not checked" in good["reason"]
     assert verify(service, hunan.qr_text(slot=77))["status"] == "revoked"
 
 

@@ -18,7 +18,7 @@ from keys.keyring import KeyRing, KeyRingApplication
 from keys.registry import KeyRole, kid_for
 from keys.signer import Ed25519Signer
 from keys.trustlist import build_trust_list, load_trust_list
-from licenses.errors import InvalidPolicy
+from licenses.errors import InvalidPolicy, LicenseError
 from licenses.identifiers import LicenseId
 from licenses.issuance import issue_credential, present
 from licenses.model import SlotStatus, StatusReference
@@ -26,6 +26,7 @@ from licenses.policies import RequireFields, RequireStatusChecked
 from licenses.qr import BASE45_ALPHABET, PREFIX, b45encode, encode_qr_text
 from licenses.status import StatusList
 from licenses.verify import (
+    STATUS_MAX_AGE,
     STEP_NAMES,
     VerificationResult,
     VerificationStatus,
@@ -56,14 +57,17 @@ def issue(world: World, signer: Ed25519Signer | None = None, **changes: object) 
     return issue_credential(make_claims(**changes), signer or world.issuer, kid=world.issuer_kid)
 
 
-def status_list(world: World, *slots: tuple[int, SlotStatus], list_id: str = LIST_ID) -> bytes:
-    """A status list signed by the issuer with the given slots set."""
+def status_list(
+    world: World,
+    *slots: tuple[int, SlotStatus],
+    list_id: str = LIST_ID,
+    issued_at: datetime = AT - timedelta(days=1),
+) -> bytes:
+    """A status list signed by the issuer with the given slots set (a day before ``AT``)."""
     built = StatusList()
     for index, slot in slots:
         built.set(index, slot)
-    return built.to_signed(
-        world.issuer, kid=world.issuer_kid, issued_at=T0 + timedelta(days=2), list_id=list_id
-    )
+    return built.to_signed(world.issuer, kid=world.issuer_kid, issued_at=issued_at, list_id=list_id)
 
 
 def expect(result: VerificationResult, status: VerificationStatus, step: int, match: str) -> None:
@@ -286,6 +290,52 @@ def test_step_12_reports_the_slot_of_the_status_list(
     result = verify(issue(world), world.trust_list, at=AT, status_list=data)
     expect(result, status, 12, f"slot 4242 of status list .* says {slot.name.lower()}")
     assert result.claims == make_claims()
+
+
+def test_step_12_takes_a_good_slot_only_from_a_status_list_at_most_a_week_old(
+    world: World,
+) -> None:
+    week = AT - STATUS_MAX_AGE
+    fresh = verify(
+        issue(world), world.trust_list, at=AT, status_list=status_list(world, issued_at=week)
+    )
+    assert fresh.valid and fresh.status_checked
+    stale = status_list(world, issued_at=week - timedelta(seconds=1))
+    result = verify(issue(world), world.trust_list, at=AT, status_list=stale)
+    expect(
+        result,
+        S.STATUS_OUTDATED,
+        12,
+        r"was issued 2026-01-28T08:59:59\+00:00, 7 days, 0:00:01 before the verification .* "
+        "at most 7 days, 0:00:00 is accepted: fetch a newer one",
+    )
+    assert result.claims == make_claims() and not result.status_checked
+
+
+@pytest.mark.parametrize(
+    ("slot", "status"),
+    [(SlotStatus.REVOKED, S.REVOKED), (SlotStatus.SUSPENDED, S.SUSPENDED)],
+    ids=["revoked", "suspended"],
+)
+def test_step_12_reports_a_revocation_or_suspension_from_a_status_list_of_any_age(
+    world: World, slot: SlotStatus, status: VerificationStatus
+) -> None:
+    old = status_list(world, (4242, slot), issued_at=T0)
+    result = verify(issue(world), world.trust_list, at=AT, status_list=old)
+    expect(result, status, 12, f"slot 4242 of status list .* says {slot.name.lower()}")
+
+
+def test_a_verifier_may_allow_older_or_demand_newer_status_lists_but_not_none(
+    world: World,
+) -> None:
+    three_days = status_list(world, issued_at=AT - timedelta(days=3))
+    lenient = Verifier(world.trust_list, status_max_age=timedelta(days=30))
+    assert lenient.verify(issue(world), at=AT, status_list=status_list(world, issued_at=T0)).valid
+    strict = Verifier(world.trust_list, status_max_age=timedelta(days=1))
+    expect(strict.verify(issue(world), at=AT, status_list=three_days), S.STATUS_OUTDATED, 12, "")
+    for limit in (timedelta(0), -timedelta(days=1)):
+        with pytest.raises(LicenseError, match="expected a positive limit"):
+            Verifier(world.trust_list, status_max_age=limit)
 
 
 def test_step_12_refuses_a_status_list_of_another_list_id(world: World) -> None:

@@ -52,10 +52,11 @@ def fixed_credential(world: World, **changes: object) -> bytes:
 
 
 def status_list(world: World) -> bytes:
-    """The issuer's status list, slot 7 revoked."""
+    """The issuer's status list, slot 7 revoked, issued a day before the verifications."""
     built = StatusList()
     built.set(7, SlotStatus.REVOKED)
-    return built.to_signed(world.issuer, kid=world.issuer_kid, issued_at=T0, list_id=LIST_ID)
+    issued_at = AT - timedelta(days=1)
+    return built.to_signed(world.issuer, kid=world.issuer_kid, issued_at=issued_at, list_id=LIST_ID)
 
 
 def _never(*args: object, **kwargs: object) -> None:
