@@ -10,7 +10,7 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Header, Path, Response, status
 
 from api.deps import AdminCommand, LedgerDep, Now, ReadsDep, RuntimeDep, allow
 from api.errors import problem_responses
@@ -40,19 +40,67 @@ def _cose(description: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {COSE: {}}, "description": description}}
 
 
-@router.get("/trust-list", response_class=Response, responses=_cose("the signed trust list"))
-def trust_list(runtime: RuntimeDep, now: Now) -> Response:
-    """Every registered key with its history, signed by the root key (COSE_Sign1 over CBOR)."""
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        max_length=256,
+        description="the ETag of the trust list held: 304 while its sequence is current",
+        examples=['W/"7"'],
+    ),
+]
+UNCHANGED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "the trust list held is current (same sequence)"}
+}
+
+
+def _sequence_tag(sequence: int) -> str:
+    # Weak: a list is signed afresh on each request (its issue time differs), but the same
+    # sequence names the same keys and histories.
+    return f'W/"{sequence}"'
+
+
+def _unchanged(if_none_match: str | None, tag: str) -> Response | None:
+    # Comparison is weak (RFC 9110 §13.1.2): W/ prefixes aside, any listed tag may match.
+    if if_none_match is None:
+        return None
+    held = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    if tag.removeprefix("W/") in held or "*" in held:
+        return Response(status_code=304, headers={"ETag": tag, "Cache-Control": "no-cache"})
+    return None
+
+
+@router.get(
+    "/trust-list",
+    response_class=Response,
+    responses={**_cose("the signed trust list"), **UNCHANGED},
+)
+def trust_list(runtime: RuntimeDep, now: Now, if_none_match: IfNoneMatch = None) -> Response:
+    """Every registered key with its history, signed by the root key (COSE_Sign1 over CBOR);
+    ETag names its sequence, so a verifier polling with If-None-Match gets 304 until a key
+    changes."""
     sequence, entries = runtime.ledger.keyring.published()
+    tag = _sequence_tag(sequence)
+    unchanged = _unchanged(if_none_match, tag)
+    if unchanged is not None:
+        return unchanged
     root = runtime.handle.keys.signer("root")
     signed = build_trust_list(entries, root=root, issued_at=now, sequence=sequence)
-    return Response(signed, media_type=COSE)
+    return Response(signed, media_type=COSE, headers={"ETag": tag, "Cache-Control": "no-cache"})
 
 
-@router.get("/trust-list.json")
-def trust_list_json(ledger: LedgerDep, now: Now) -> dict[str, Any]:
-    """The trust list's content as JSON (informative; the signed CBOR form is authoritative)."""
+@router.get("/trust-list.json", response_model=dict[str, Any], responses=UNCHANGED)
+def trust_list_json(
+    ledger: LedgerDep, now: Now, response: Response, if_none_match: IfNoneMatch = None
+) -> Any:
+    """The trust list's content as JSON (informative; the signed CBOR form is authoritative),
+    with the signed form's ETag."""
     sequence, entries = ledger.keyring.published()
+    tag = _sequence_tag(sequence)
+    unchanged = _unchanged(if_none_match, tag)
+    if unchanged is not None:
+        return unchanged
+    response.headers["ETag"] = tag
+    response.headers["Cache-Control"] = "no-cache"
     view = TrustList(issued_at=now, sequence=sequence, entries={e.kid: e for e in entries})
     return view.to_json()
 

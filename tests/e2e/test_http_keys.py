@@ -9,6 +9,8 @@ import base64
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from keys.registry import kid_for
 from keys.signer import Ed25519Signer
 from licenses.credential import decode_credential
@@ -122,6 +124,25 @@ def test_a_replacement_published_ahead_signs_from_its_start_and_the_old_key_unti
     assert signers == [old["kid"], new]
     for license_id in (before, after):
         assert verify(service, license_id)["status"] == "valid"
+
+
+@pytest.mark.parametrize("path", ["/v1/keys/trust-list", "/v1/keys/trust-list.json"])
+def test_a_verifier_polling_the_trust_list_gets_304_until_a_key_changes(
+    service: Service, path: str
+) -> None:
+    first = service.client.get(path)
+    tag = first.headers["ETag"]
+    assert first.status_code == 200 and tag.startswith('W/"')
+    assert first.headers["Cache-Control"] == "no-cache"
+    for held in (tag, tag.removeprefix("W/"), f'W/"0", {tag}'):
+        same = service.client.get(path, headers={"If-None-Match": held})
+        assert (same.status_code, same.content, same.headers["ETag"]) == (304, b"", tag)
+    other = service.client.get(path, headers={"If-None-Match": 'W/"0"'})
+    assert other.status_code == 200 and other.content
+    service.client.post(f"/v1/keys/{seal(service)['kid']}/rotate", headers=service.tokens.admin())
+    changed = service.client.get(path, headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != tag
+    assert int(changed.headers["ETag"][3:-1]) > int(tag[3:-1])  # the registry's new sequence
 
 
 def test_a_start_in_the_past_too_far_ahead_or_without_a_timezone_is_refused(
