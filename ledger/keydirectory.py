@@ -9,6 +9,7 @@ valid at the signing time. So a successor published ahead of its start signs onl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from keys.errors import KeyManagementError
@@ -85,14 +86,8 @@ class LedgerKeys:
         # its reports, is not held here and never signs the ledger's events).
         if self.keyring is None or identity.role == KeyRole.ROOT:
             return ()
-        names = set(self.store.names())
-        keys = [e for e in self._ring().entries() if acts_for(e, identity) and e.revoked_at is None]
-        candidates = []
-        for entry in sorted(keys, key=lambda e: (e.valid_from, e.kid), reverse=True):
-            name = self.held_name(identity, entry.kid, names)
-            if name is not None:
-                candidates.append((entry.valid_from, entry.rotated_at, name))
-        return tuple(candidates)
+        held = self._held(identity, lambda e: e.revoked_at is None)
+        return tuple((entry.valid_from, entry.rotated_at, name) for entry, name in held)
 
     def _signer(
         self, name: str, identity: SigningIdentity, generation: int
@@ -115,14 +110,16 @@ class LedgerKeys:
         """The registered keys of ``identity`` that are neither rotated nor revoked (one not yet
         started included) and whose private key this store holds, with their store names, newest
         first."""
+        return self._held(identity, lambda e: e.rotated_at is None and e.revoked_at is None)
+
+    def _held(
+        self, identity: SigningIdentity, keep: Callable[[KeyEntry], bool]
+    ) -> list[tuple[KeyEntry, str]]:
+        # The identity's registered keys that ``keep`` keeps and this store holds, newest first.
         names = set(self.store.names())
-        live = [
-            e
-            for e in self._ring().entries()
-            if acts_for(e, identity) and e.rotated_at is None and e.revoked_at is None
-        ]
+        kept = [e for e in self._ring().entries() if acts_for(e, identity) and keep(e)]
         held = []
-        for entry in sorted(live, key=lambda e: (e.valid_from, e.kid), reverse=True):
+        for entry in sorted(kept, key=lambda e: (e.valid_from, e.kid), reverse=True):
             name = self.held_name(identity, entry.kid, names)
             if name is not None:
                 held.append((entry, name))
